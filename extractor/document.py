@@ -1,0 +1,53 @@
+"""The loaders' output: one document as linear text plus the table grids found in it."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Format = Literal["html", "pdf", "docx", "txt", "md"]
+
+CELL_SEP = "\t"
+"""Separates the cells of one table row in `Document.text`.
+
+Loaders that know the table structure (HTML, DOCX, PDF tables, markdown pipe tables) render each
+table row as one line with its cells joined by a TAB, a spanned cell printed once at its origin,
+and an empty cell as an empty string between two TABs. The extraction rules rely on this: a TAB
+is a hard cell boundary, and an empty cell between TABs is a blank (zero) cell.
+"""
+
+
+class Span(BaseModel):
+    """Half-open character interval [start, end) into `Document.text`."""
+
+    start: int
+    end: int
+
+
+class GridCell(BaseModel):
+    text: str
+    span: Span | None = None  # where the cell's text sits in Document.text
+    rowspan: int = 1
+    colspan: int = 1
+
+
+class Grid(BaseModel):
+    """A table as rows of cells (spanned cells appear once, at their origin)."""
+
+    rows: list[list[GridCell]]
+    span: Span | None = None  # where the rendered table sits in Document.text
+    page: int | None = None   # 1-based page for PDFs
+
+
+class Document(BaseModel):
+    """What every loader returns."""
+
+    source: str                     # path or name as given by the user
+    format: Format
+    text: str                       # full text; tables rendered as TAB-separated lines
+    grids: list[Grid] = Field(default_factory=list)
+    title: str | None = None        # <title>, PDF/DOCX metadata title, or first heading
+    encoding: str | None = None     # detected encoding for text inputs
+    pages: int | None = None        # PDFs
+    warnings: list[str] = Field(default_factory=list)

@@ -1,0 +1,73 @@
+"""The error tree: one root, one subclass per stage.
+
+    ExtractorError                 root of everything this package raises on purpose
+    ├── ConfigError                the configuration is wrong: stop at start-up
+    ├── LoadError                  this input cannot be read (empty, garbage, truncated, image-only ...)
+    │   ├── UnsupportedFormatError the content is none of the formats we read
+    │   ├── EncodingError          text whose encoding cannot be determined
+    │   └── InputLimitError        over a size / member / decompression limit
+    ├── ExtractionError            the text was read but no report tables could be found
+    ├── LLMError                   the language model could not give a usable answer
+    │   ├── LLMTransportError      connection, timeout, 429/5xx after the retries ran out
+    │   ├── LLMOutputError         the reply is unusable (invalid JSON, truncated, fails checks)
+    │   └── LocalModelError        the built-in local model/server could not be set up
+    └── StoreError                 the results database cannot be used
+
+An item-level error (LoadError, ExtractionError, LLMError) fails that item only; a batch goes on.
+ConfigError and StoreError stop the run.
+"""
+
+from __future__ import annotations
+
+
+class ExtractorError(Exception):
+    """Root of every error this package raises on purpose."""
+
+
+class ConfigError(ExtractorError):
+    """The configuration is wrong; nothing can run until it is fixed."""
+
+
+class LoadError(ExtractorError):
+    """An input file cannot be read. The message names the file and the reason."""
+
+    def __init__(self, path: str, reason: str):
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+class UnsupportedFormatError(LoadError):
+    """The content is not HTML, PDF, DOCX, plain text or markdown."""
+
+
+class EncodingError(LoadError):
+    """A text file whose encoding cannot be determined."""
+
+
+class InputLimitError(LoadError):
+    """A file or archive over a configured limit (size, members, decompressed size)."""
+
+
+class ExtractionError(ExtractorError):
+    """The document was read but holds no recognisable report tables."""
+
+
+class LLMError(ExtractorError):
+    """The language model could not give a usable answer."""
+
+
+class LLMTransportError(LLMError):
+    """The server could not be reached or kept failing after bounded retries."""
+
+
+class LLMOutputError(LLMError):
+    """The model's reply was unusable: invalid, truncated, or failing the checks after re-asks."""
+
+
+class LocalModelError(LLMError):
+    """The built-in local model or its server could not be set up."""
+
+
+class StoreError(ExtractorError):
+    """The results database cannot be opened, migrated or written."""

@@ -1,0 +1,85 @@
+"""What one extraction returns: status, canonical record, findings, provenance, LLM usage."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from .document import Span
+
+Status = Literal["accepted", "review", "failed"]
+
+Method = Literal[
+    "grid_cell",    # a table cell of its own (HTML/DOCX/PDF table, pipe table)
+    "text_token",   # a number standing alone in running text, separated by spaces or lines
+    "split_run",    # one piece of a glued digit run, split by the table's own constraints
+    "blank_cell",   # an empty / '-' / '无' cell read as 0
+    "row_absent",   # the row is not printed at all: 0 by FORMAT.md
+    "position",     # numbers found without their row label, placed by their order
+    "candidate",    # one of several admissible splits: NOT settled
+    "llm",          # proposed by the language model, then checked
+    "converted",    # derived from printed numbers (e.g. 元 -> 万元, sum of （六） sub-rows)
+]
+
+
+class CellProvenance(BaseModel):
+    """Where one number of the record came from."""
+
+    field: str                     # path in the record, e.g. "applications.granted[6]"
+    value: int | float
+    method: Method
+    span: Span | None = None       # the characters of the number in Document.text
+    label: str | None = None       # the row label as found in the source
+    label_span: Span | None = None
+    note: str | None = None
+
+
+Severity = Literal["source", "review", "info"]
+
+
+class Finding(BaseModel):
+    """One observation about the result.
+
+    severity "source": the report's own printed numbers break a consistency rule (recorded in
+    `source_inconsistencies`); "review": a reason a human must look; "info": worth knowing.
+    """
+
+    rule: str
+    severity: Severity
+    message: str
+    cells: list[str] = Field(default_factory=list)
+    numbers: dict[str, Any] = Field(default_factory=dict)
+
+
+class LLMCall(BaseModel):
+    """One request to the model, failed or not (the usage ledger)."""
+
+    purpose: str
+    prompt_id: str
+    attempt: int
+    outcome: str                   # ok | invalid | failed_checks | truncated | transport_error ...
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = 0.0
+    model: str = ""
+    error: str | None = None
+
+
+class ExtractionResult(BaseModel):
+    """One input file in, one of these out (the JSON Lines object of `extractor extract`)."""
+
+    source: str
+    status: Status
+    record: dict[str, Any] | None = None
+    findings: list[Finding] = Field(default_factory=list)
+    error: str | None = None
+    reasons: list[str] = Field(default_factory=list)
+    format: str | None = None
+    sha256: str | None = None
+    size: int | None = None
+    engine_version: str = ""
+    prompt_versions: list[str] = Field(default_factory=list)
+    provenance: list[CellProvenance] = Field(default_factory=list)
+    llm_usage: list[LLMCall] = Field(default_factory=list)
+    seconds: float = 0.0

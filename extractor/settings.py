@@ -1,0 +1,81 @@
+"""One frozen settings object, read from the environment (EXTRACTOR_*)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .errors import ConfigError
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+LLMSwitch = Literal["auto", "on", "off"]
+LLMMode = Literal["json_schema", "tools", "json", "md_json"]
+
+
+class Settings(BaseModel):
+    """Every knob in one place. Field `x` is read from EXTRACTOR_X."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # LLM. llm="off" never calls a model; "auto" calls it only where the rules cannot settle a
+    # table; "on" also cross-checks the prose figures of every report.
+    llm: LLMSwitch = "auto"
+    llm_base_url: str | None = None      # None: start the built-in local llama-server
+    llm_model: str = "qwen2.5-coder-0.5b-instruct-q4_k_m"
+    llm_api_key: str = "sk-no-key"
+    llm_mode: LLMMode = "json_schema"
+    llm_timeout_s: float = 120.0
+    llm_transport_attempts: int = 4      # tenacity attempts for connection/timeout/429/5xx
+    llm_max_reasks: int = 2              # re-asks driven by failing checks
+    llm_max_tokens: int = 1024
+    llm_concurrency: int = 2
+    local_model: Literal["0.5b", "1.5b"] = "0.5b"
+    local_server_port: int = 0           # 0: pick a free port
+    local_server_threads: int = 2
+    local_context: int = 4096
+    cache_dir: Path = Path.home() / ".cache" / "gov-report-extractor"
+    prompts_dir: Path = _PACKAGE_DIR.parent / "prompts"
+
+    # inputs and archives
+    max_file_bytes: int = 64 * 1024 * 1024
+    max_zip_members: int = 20_000
+    max_zip_total_bytes: int = 2 * 1024 * 1024 * 1024
+    max_zip_ratio: float = 200.0         # decompressed/compressed size of one member
+    max_zip_depth: int = 3
+
+    # batch / store / service
+    db_path: Path = Path("results.sqlite")
+    workers: int = 2
+    api_token: str | None = None
+    max_upload_bytes: int = 32 * 1024 * 1024
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
+        """Read EXTRACTOR_* variables; `overrides` (e.g. from CLI flags) win over the environment."""
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        for name in cls.model_fields:
+            raw = env.get(f"EXTRACTOR_{name.upper()}")
+            if raw is not None and raw != "":
+                values[name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return cls(**values)
+        except ValidationError as e:
+            problems = "; ".join(
+                f"EXTRACTOR_{str(err['loc'][0]).upper()}: {err['msg']}" for err in e.errors()
+            )
+            raise ConfigError(f"invalid configuration: {problems}") from e
+
+    def config_fingerprint(self) -> dict[str, object]:
+        """The settings that change extraction results (used to decide what to re-extract)."""
+        return {
+            "llm": self.llm,
+            "llm_model": self.llm_model if self.llm != "off" else None,
+            "llm_mode": self.llm_mode if self.llm != "off" else None,
+            "local_model": self.local_model if self.llm != "off" and not self.llm_base_url else None,
+        }
