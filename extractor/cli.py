@@ -71,5 +71,9 @@ def _llm_session(settings: Settings):  # type: ignore[no-untyped-def]
     return open_llm_session(settings)
 
 
+from .commands_eval import eval_cmd  # noqa: E402  (registration after main exists)
+main.add_command(eval_cmd)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

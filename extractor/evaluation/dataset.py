@@ -1,0 +1,81 @@
+"""The dev set on disk: every NNN/ folder with its source.json inputs and gold.json, as cases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import ConfigError
+from ..record import parse_record, record_to_dict
+
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def repo_root() -> Path:
+    """The checkout this package was installed from (editable install)."""
+    return _REPO_ROOT
+
+
+def default_reports_dir() -> Path:
+    """`../shared/reports/dev` beside the repository."""
+    return (_REPO_ROOT.parent / "shared" / "reports" / "dev").resolve()
+
+
+class Case(BaseModel):
+    """One (report, input file) pair: the unit the eval scores."""
+
+    report: str                # folder name, e.g. "012"
+    input: str                 # file name inside the folder, e.g. "page.html"
+    path: Path                 # absolute path of the input
+    gold: dict[str, Any]       # the canonical record of gold.json (validated)
+
+    @property
+    def case_id(self) -> str:
+        return f"{self.report}/{self.input}"
+
+
+def load_cases(reports_dir: Path) -> list[Case]:
+    """Every case under `reports_dir`, in folder then `inputs` order.
+
+    Raises ConfigError when the folder or a report in it is malformed: an eval on a broken
+    dataset must stop, not report figures over whatever happened to load.
+    """
+    if not reports_dir.is_dir():
+        raise ConfigError(f"reports folder not found: {reports_dir} (use --reports DIR)")
+    cases: list[Case] = []
+    for folder in sorted(p for p in reports_dir.iterdir() if p.is_dir()):
+        source_file, gold_file = folder / "source.json", folder / "gold.json"
+        if not source_file.exists() or not gold_file.exists():
+            continue  # not a report folder
+        gold = _read_gold(gold_file)
+        inputs = _read_json(source_file).get("inputs") or []
+        if not inputs:
+            raise ConfigError(f"{source_file}: no `inputs` listed")
+        for name in inputs:
+            path = folder / name
+            if not path.is_file():
+                raise ConfigError(f"{source_file}: input {name!r} does not exist")
+            cases.append(Case(report=folder.name, input=name, path=path.resolve(), gold=gold))
+    if not cases:
+        raise ConfigError(f"no report folders (NNN/ with source.json and gold.json) in {reports_dir}")
+    return cases
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{path}: cannot read JSON: {e}") from e
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a JSON object")
+    return data
+
+
+def _read_gold(path: Path) -> dict[str, Any]:
+    try:
+        return record_to_dict(parse_record(_read_json(path)))
+    except ValidationError as e:
+        raise ConfigError(f"{path}: not a canonical record (FORMAT.md): {e}") from e
