@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -133,8 +134,12 @@ def render_terminal(run: EvalRun) -> str:
 
 # --- markdown ------------------------------------------------------------------------------
 
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
+
+
 def _md_table(header: list[str], rows: list[list[str]]) -> str:
-    esc = [[c.replace("|", "\\|").replace("\n", " ") for c in r] for r in rows]
+    esc = [[_md_escape(c) for c in r] for r in rows]
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(r) + " |" for r in esc]
     return "\n".join(out)
@@ -145,10 +150,16 @@ def _md_metrics(run: EvalRun) -> str:
     return _md_table(header, [[label] + [_cell(m, k) for _, k in _COLUMNS] for label, m in _groups(run)])
 
 
+def _flat(text: str) -> str:
+    """Source text on one line: line breaks as ⏎ (blank lines collapsed), cell TABs as ⇥."""
+    text = re.sub(r"\n[ \t\r\u3000]*(?=\n)", "", text.replace("\r\n", "\n"))
+    return text.replace("\t", " ⇥ ").replace("\n", " ⏎ ")
+
+
 def _snippet_text(ev: CellEvidence) -> str:
     if not ev.value_text:
         return ""
-    return f"…{ev.before}⟦{ev.value_text}⟧{ev.after}…".replace("\t", " ⇥ ").replace("\n", " ⏎ ")
+    return f"…{_flat(ev.before)}⟦{_flat(ev.value_text)}⟧{_flat(ev.after)}…"
 
 
 def render_markdown(run: EvalRun) -> str:
@@ -193,10 +204,10 @@ def _md_case(out: CaseOutcome) -> list[str]:
     s = out.score
     lines = [f"### {s.case_id} — {s.status}", ""]
     if out.result.error:
-        lines += [f"Error: {out.result.error}", ""]
-    for r in out.result.reasons:
-        lines.append(f"- {r}")
-    if out.result.reasons:
+        lines += [f"Error: {_md_escape(out.result.error)}", ""]
+    reasons = [r for r in out.result.reasons if r != out.result.error]
+    lines += [f"- {_md_escape(r)}" for r in reasons]
+    if reasons:
         lines.append("")
     flags = [name for name, ok in (("organization", s.organization_ok), ("year", s.year_ok),
                                    ("template", s.template_ok), ("source_inconsistencies", s.inconsistencies_ok))
@@ -228,7 +239,7 @@ th{background:#f3f3f3}td.l,th.l{text-align:left}
 .badge{display:inline-block;padding:0 .45rem;border-radius:4px;font-size:.8rem;color:#fff}
 .accepted{background:#2e7d32}.review{background:#ef6c00}.failed{background:#c62828}
 .silent{background:#000}.exact{background:#1565c0}
-.snip{font-family:ui-monospace,monospace;white-space:pre-wrap;text-align:left;max-width:42rem;color:#555}
+.snip{font-family:ui-monospace,monospace;text-align:left;max-width:42rem;color:#555}
 mark{background:#ffe082;color:#000}.gold{color:#2e7d32;font-weight:600}.got{color:#c62828;font-weight:600}
 .muted{color:#777;font-size:.85rem}ul{margin:.3rem 0}
 """
@@ -249,7 +260,8 @@ def _html_metrics(run: EvalRun) -> str:
 def _html_snippet(ev: CellEvidence) -> str:
     if not ev.value_text:
         return ""
-    return (f"<div class=snip>…{_e(ev.before)}<mark>{_e(ev.value_text)}</mark>{_e(ev.after)}…</div>")
+    return (f"<div class=snip>…{_e(_flat(ev.before))}<mark>{_e(_flat(ev.value_text))}</mark>"
+            f"{_e(_flat(ev.after))}…</div>")
 
 
 def _html_case(out: CaseOutcome) -> str:
@@ -265,8 +277,9 @@ def _html_case(out: CaseOutcome) -> str:
              f"{s.prompt_tokens + s.completion_tokens}</div>"]
     if out.result.error:
         parts.append(f"<p><b>Error:</b> {_e(out.result.error)}</p>")
-    if out.result.reasons:
-        parts.append("<ul>" + "".join(f"<li>{_e(r)}</li>" for r in out.result.reasons) + "</ul>")
+    reasons = [r for r in out.result.reasons if r != out.result.error]
+    if reasons:
+        parts.append("<ul>" + "".join(f"<li>{_e(r)}</li>" for r in reasons) + "</ul>")
     rec = out.result.record or {}
     gold = out.case.gold
     diffs = []

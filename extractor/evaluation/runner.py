@@ -127,8 +127,8 @@ def run_case(case: Case, settings: Settings, *, llm: Any = None) -> CaseOutcome:
 
 def _evidence(case: Case, result: ExtractionResult, score: CaseScore,
               settings: Settings) -> tuple[list[CellEvidence], str | None]:
-    if not score.wrong_cells:
-        return [], None
+    if not score.wrong_cells or result.record is None:
+        return [], None  # a failed case has every cell wrong: listing them shows nothing
     provenance: dict[str, CellProvenance] = {p.field: p for p in result.provenance}
     text, note = (None, None)
     if result.status != "failed" and any(p.span for p in provenance.values()):

@@ -1,0 +1,78 @@
+"""The rules-only eval on the dev set must not fall below the committed baseline (evals/baseline.json)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from extractor.cli import main
+from extractor.evaluation import EVAL_VERSION
+from extractor.evaluation.baseline import default_baseline_path, load_baseline, regressions
+from extractor.evaluation.dataset import default_reports_dir, load_cases
+from extractor.evaluation.report import write_reports
+from extractor.evaluation.runner import EvalRun, run_eval
+from extractor.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def rules_run() -> EvalRun:
+    reports = default_reports_dir()
+    return run_eval(load_cases(reports), Settings.from_env(llm="off"), reports_dir=reports)
+
+
+def test_no_regression_against_baseline(rules_run: EvalRun) -> None:
+    baseline = load_baseline(default_baseline_path())
+    problems = regressions(rules_run.overall, baseline)
+    assert problems == [], "\n".join(problems)
+
+
+def test_no_silent_errors(rules_run: EvalRun) -> None:
+    silent = [o.score.case_id for o in rules_run.outcomes if o.score.silent_error]
+    assert silent == []
+
+
+def test_reports_are_written_and_self_contained(rules_run: EvalRun, tmp_path: Path) -> None:
+    paths = write_reports(rules_run, tmp_path)
+    metrics = json.loads(paths["metrics"].read_text(encoding="utf-8"))
+    assert metrics["eval_version"] == EVAL_VERSION
+    assert metrics["overall"]["cases"] == len(rules_run.outcomes) == len(metrics["cases"])
+    assert set(metrics["by_template"]) == {"2019", "2021"}
+    page = paths["html"].read_text(encoding="utf-8")
+    # no external assets: no scripts, stylesheets, images or fonts fetched from anywhere
+    assert not re.search(r"<(script|link|img|iframe)\b", page, re.I)
+    assert "url(" not in page and "@import" not in page
+    for o in rules_run.outcomes:
+        assert f"id='{o.score.case_id}'" in page
+    assert "| overall |" in paths["markdown"].read_text(encoding="utf-8")
+
+
+def test_cli_eval_updates_and_checks_a_baseline(tmp_path: Path) -> None:
+    # a two-report copy of the dev set keeps this quick
+    reports = tmp_path / "reports"
+    for name in ("000", "021"):
+        shutil.copytree(default_reports_dir() / name, reports / name)
+    baseline = tmp_path / "baseline.json"
+    runner = CliRunner()
+    args = ["eval", "--reports", str(reports), "--out", str(tmp_path / "out"), "--baseline", str(baseline), "-q"]
+
+    first = runner.invoke(main, [*args, "--update-baseline"])
+    assert first.exit_code == 0, first.output
+    saved = load_baseline(baseline)
+    assert saved.cases == 3 and saved.cells == 600
+    assert "overall" in first.output and f"baseline updated: {baseline}" in first.output
+
+    second = runner.invoke(main, args)
+    assert second.exit_code == 0, second.output
+    expected = "no regression against the baseline" if saved.silent_errors == 0 else "REGRESSION"
+    assert expected in second.output
+    assert (tmp_path / "out" / "report.html").exists()
+
+
+def test_cli_refuses_an_llm_baseline(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["eval", "--llm", "on", "--update-baseline", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "--llm off" in result.output
