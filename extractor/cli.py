@@ -74,6 +74,11 @@ def _llm_session(settings: Settings):  # type: ignore[no-untyped-def]
 from .commands_eval import eval_cmd  # noqa: E402  (registration after main exists)
 main.add_command(eval_cmd)
 
+from .commands_batch import export_cmd, review_list_cmd, run_cmd  # noqa: E402
+main.add_command(run_cmd)
+main.add_command(export_cmd)
+main.add_command(review_list_cmd)
+
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -1,0 +1,165 @@
+"""Export the stored results: JSON Lines of records, CSV (long and wide), and an XLSX workbook."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any, Iterator, Sequence, TextIO
+
+from . import store as st
+from .record import empty_record, record_to_dict
+from .template import (
+    ACTIVE_2019_DOC_LABELS, ACTIVE_2019_DOC_TRIPLE, ACTIVE_2019_ITEM_LABELS, ACTIVE_2019_ITEM_TRIPLE,
+    ACTIVE_2019_LABELS, ACTIVE_2021_LABELS, ACTIVE_2021_TRIPLE, ACTIVE_2021_TRIPLE_LABELS, ALL_APPLICATION_LABELS,
+    APPLICANT_COLUMNS, REVIEW_COLUMNS, REVIEW_ROWS, application_rows,
+)
+
+TABLE_LABELS = {"active_disclosure": "表二", "applications": "表三", "review_litigation": "表四"}
+_ACTIVE_COL_LABELS: dict[str, str] = {
+    **dict(zip(ACTIVE_2021_TRIPLE, ACTIVE_2021_TRIPLE_LABELS)),
+    **dict(zip(ACTIVE_2019_DOC_TRIPLE, ACTIVE_2019_DOC_LABELS)),
+    **dict(zip(ACTIVE_2019_ITEM_TRIPLE, ACTIVE_2019_ITEM_LABELS)),
+    "items": "采购项目数量", "amount_wan_yuan": "采购总金额（万元）",
+}
+LONG_HEADER = ["report", "organization", "year", "template", "status", "table", "table_label", "row", "row_label",
+               "column", "column_label", "value"]
+WIDE_META = ["report", "organization", "year", "template", "status", "review_state", "reasons"]
+
+
+def labels(table: str, row: str, col: str, template: str | None) -> tuple[str, str]:
+    """Chinese (row label, column label) of one cell."""
+    if table == "applications":
+        return ALL_APPLICATION_LABELS.get(row, row), APPLICANT_COLUMNS[int(col)] if col.isdigit() else col
+    if table == "review_litigation":
+        return REVIEW_ROWS.get(row, row), REVIEW_COLUMNS[int(col)] if col.isdigit() else col
+    row_labels = ACTIVE_2019_LABELS if template == "2019" else ACTIVE_2021_LABELS
+    return row_labels.get(row, row), _ACTIVE_COL_LABELS.get(col, col)
+
+
+def exported_rows(store: st.Store, statuses: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
+    """Current extractions with `record` replaced by the reviewed record when a human corrected it."""
+    for row in st.iter_current(store, statuses):
+        if row.get("review_state"):
+            row["record"] = st.latest_reviewed_record(store, row["id"])
+        yield row
+
+
+def _json_line(row: dict[str, Any]) -> dict[str, Any]:
+    return {"source": row["path"], "status": row["status"], "review_state": row.get("review_state"),
+            "record": row["record"], "reasons": row["reasons"], "error": row["error"], "sha256": row["sha256"],
+            "format": row["format"], "engine_version": row["engine_version"], "extraction_id": row["id"]}
+
+
+def export_jsonl(store: st.Store, out: TextIO, statuses: Sequence[str] | None = None) -> int:
+    """One JSON object per report: source, status, canonical record, reasons. Returns the count."""
+    n = 0
+    for row in exported_rows(store, statuses):
+        out.write(json.dumps(_json_line(row), ensure_ascii=False) + "\n")
+        n += 1
+    return n
+
+
+def export_csv_long(store: st.Store, out: TextIO, statuses: Sequence[str] | None = None) -> int:
+    """One CSV line per number: report, table, row, column, value (with Chinese labels)."""
+    w = csv.writer(out)
+    w.writerow(LONG_HEADER)
+    n = 0
+    for row in exported_rows(store, statuses):
+        rec = row["record"]
+        if not rec:
+            continue
+        for table, r, c, _field, value in st.record_cells(rec):
+            rl, cl = labels(table, r, c, rec.get("template"))
+            w.writerow([row["path"], rec.get("organization"), rec.get("year"), rec.get("template"), row["status"],
+                        table, TABLE_LABELS[table], r, rl, c, cl, value])
+        n += 1
+    return n
+
+
+def wide_fields() -> list[str]:
+    """Every cell's field path, 2021 template first, then the 2019-only ones."""
+    fields: list[str] = []
+    for template in ("2021", "2019"):
+        for _t, _r, _c, field, _v in st.record_cells(record_to_dict(empty_record(template))):  # type: ignore[arg-type]
+            if field not in fields:
+                fields.append(field)
+    return fields
+
+
+def export_csv_wide(store: st.Store, out: TextIO, statuses: Sequence[str] | None = None) -> int:
+    """One CSV line per report, one column per cell (field paths as headers; blank when not in its template)."""
+    fields = wide_fields()
+    w = csv.writer(out)
+    w.writerow(WIDE_META + fields)
+    n = 0
+    for row in exported_rows(store, statuses):
+        rec = row["record"] or {}
+        values = {field: v for _t, _r, _c, field, v in st.record_cells(rec)}
+        w.writerow([row["path"], rec.get("organization"), rec.get("year"), rec.get("template"), row["status"],
+                    row.get("review_state") or "", "; ".join(row["reasons"] or [])]
+                   + [values.get(f, "") for f in fields])
+        n += 1
+    return n
+
+
+def _active_columns(template: str) -> list[tuple[str, str, str]]:
+    """(row, col, header) of 表二 for one template, in template order."""
+    rec = record_to_dict(empty_record(template))  # type: ignore[arg-type]
+    out = []
+    for _t, r, c, _f, _v in st.record_cells({"active_disclosure": rec["active_disclosure"]}):
+        rl, cl = labels("active_disclosure", r, c, template)
+        out.append((r, c, f"{rl} {cl}".strip()))
+    return out
+
+
+def export_xlsx(store: st.Store, path: str | Path, statuses: Sequence[str] | None = None) -> int:
+    """A workbook: 表二 (one sheet per template), 表三, 表四 with Chinese labels, and 待复核 (review queue)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook(write_only=True)
+    meta = ["报告", "机关", "年度", "状态"]
+    active = {t: _active_columns(t) for t in ("2021", "2019")}
+    s2 = {t: wb.create_sheet(f"表二（{t}）") for t in ("2021", "2019")}
+    s3 = wb.create_sheet("表三")
+    s4 = wb.create_sheet("表四")
+    sr = wb.create_sheet("待复核")
+    bold = Font(bold=True)
+
+    def header(ws: Any, cells: list[str]) -> None:
+        from openpyxl.cell import WriteOnlyCell
+
+        row = []
+        for text in cells:
+            c = WriteOnlyCell(ws, value=text)
+            c.font = bold
+            row.append(c)
+        ws.append(row)
+
+    for t in ("2021", "2019"):
+        header(s2[t], meta + [h for _r, _c, h in active[t]])
+    header(s3, meta + ["行"] + list(APPLICANT_COLUMNS))
+    header(s4, meta + ["行"] + list(REVIEW_COLUMNS))
+    header(sr, ["报告", "状态", "机关", "年度", "风险", "复核", "原因", "错误"])
+    n = 0
+    for row in exported_rows(store, statuses):
+        n += 1
+        rec = row["record"]
+        if row["status"] in ("review", "failed"):
+            sr.append([row["path"], row["status"], row["organization"], row["year"], row["risk"],
+                       row.get("review_state") or "", "\n".join(row["reasons"] or []), row["error"] or ""])
+        if not rec:
+            continue
+        template = rec.get("template", "2021")
+        lead = [row["path"], rec.get("organization"), rec.get("year"), row["status"]]
+        ad = rec.get("active_disclosure") or {}
+        s2[template].append(lead + [(ad.get(r) or {}).get(c) if c else ad.get(r) for r, c, _h in active[template]])
+        apps = rec.get("applications") or {}
+        for key, label in application_rows(template).items():
+            s3.append(lead + [label] + list(apps.get(key) or []))
+        rl = rec.get("review_litigation") or {}
+        for key, label in REVIEW_ROWS.items():
+            s4.append(lead + [label] + list(rl.get(key) or []))
+    wb.save(str(path))
+    return n

@@ -1,0 +1,619 @@
+"""The results database: SQLite schema, versioned migrations, and the queries built on it.
+
+One SQLite file (WAL mode) holds every source, every extraction (current and history), its cells
+with provenance, findings, LLM usage ledger, and the human reviews. Each report is written in one
+transaction, so a run killed at any moment leaves every report either fully stored or absent.
+The batch run is the only writer during a run; readers (exports, the review service) can read
+at the same time (WAL). A `Store` may be shared between threads (calls are serialised by a lock).
+
+API (all functions take the `Store` returned by `open_store` first):
+
+    open_store(path, *, create=True) -> Store          open/create + migrate; StoreError on failure
+    Store.close(); `with open_store(p) as store: ...`
+    schema_version(store) -> int
+    save_result(store, result, *, config_key, config=None, llm_setting=None, run_id=None,
+                path=None) -> int                     one report in one transaction; returns the
+                                                      new extraction id (it becomes current for
+                                                      its source path; older ones become history)
+    copy_extraction(store, extraction_id, *, path, size=None, run_id=None) -> int
+                                                      store an identical result for another path
+                                                      with the same content (no re-extraction)
+    current_for_path(store, path) -> dict | None      summary row of the current extraction
+    current_for_sha(store, sha256) -> list[dict]      current extractions of that content
+    get_extraction(store, extraction_id) -> dict | None
+        keys: id, source_id, path, sha256, size, format, status, record, findings (from the
+        findings table, so cross-year findings are included), reasons, provenance, llm_usage,
+        error, engine_version, prompt_versions, organization, year, template, config_key,
+        created_at, is_current, review_state, risk, cells (list of dicts)
+    list_queue(store, status="review", review_state="pending", limit=50, offset=0) -> list[dict]
+        current extractions ordered by risk (highest first) then id; review_state "pending"
+        (never reviewed), "reviewed", any decision name, or None for all. Rows: id, path, status,
+        organization, year, template, risk, reasons, review_state, created_at, error.
+    count_queue(store, status="review", review_state="pending") -> int
+    add_review(store, extraction_id, *, reviewer, decision, record=None, findings=None,
+               note=None) -> int                      decision: accept | reject | source_inconsistent;
+                                                      record is validated as a canonical record;
+                                                      sets the extraction's review_state.
+                                                      LookupError: unknown id; ValueError: bad input
+    review_history(store, extraction_id) -> list[dict]   oldest first
+    latest_reviewed_record(store, extraction_id) -> dict | None
+        the record of the latest review that carries one, else the extracted record
+    counts_by_status(store) -> dict[str, int]         current extractions
+    top_reasons(store, *, limit=10, run_id=None, status="review") -> list[tuple[str, int]]
+    iter_current(store, statuses=None) -> Iterator[dict]  like get_extraction without cells
+    start_run(store, *, config_key, settings, roots) -> int;  finish_run(store, run_id, counts)
+    replace_crosscheck_findings(store, findings) -> None   see crosscheck.py
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from collections import Counter
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from .errors import StoreError
+from .result import ExtractionResult
+
+DECISIONS = ("accept", "reject", "source_inconsistent")
+
+# (version, SQL). Never edit a released entry: append a new one.
+MIGRATIONS: list[tuple[int, str]] = [
+    (1, """
+    CREATE TABLE sources (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL,              -- file path; zip members as 'a.zip!dir/x.pdf'
+        sha256 TEXT NOT NULL,            -- '' when the bytes could not be read
+        size INTEGER,
+        format TEXT,
+        first_seen TEXT NOT NULL,
+        UNIQUE (path, sha256)
+    );
+    CREATE INDEX sources_sha256 ON sources(sha256);
+    CREATE INDEX sources_path ON sources(path);
+
+    CREATE TABLE extractions (
+        id INTEGER PRIMARY KEY,
+        source_id INTEGER NOT NULL REFERENCES sources(id),
+        run_id INTEGER,
+        config_key TEXT NOT NULL,        -- hash of engine version + config fingerprint + prompts
+        config_json TEXT,
+        llm_setting TEXT,                -- settings.llm at extraction time (off|auto|on)
+        status TEXT NOT NULL CHECK (status IN ('accepted', 'review', 'failed')),
+        record_json TEXT,
+        findings_json TEXT NOT NULL DEFAULT '[]',
+        reasons_json TEXT NOT NULL DEFAULT '[]',
+        provenance_json TEXT NOT NULL DEFAULT '[]',
+        llm_usage_json TEXT NOT NULL DEFAULT '[]',
+        llm_call_count INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        engine_version TEXT,
+        prompt_versions TEXT NOT NULL DEFAULT '[]',
+        organization TEXT,
+        org_key TEXT,                    -- organization normalised for cross-year matching
+        year INTEGER,
+        template TEXT,
+        risk REAL NOT NULL DEFAULT 0,
+        seconds REAL,
+        reused_from INTEGER,             -- extraction copied for identical content
+        created_at TEXT NOT NULL,
+        is_current INTEGER NOT NULL DEFAULT 1
+    );
+    -- the crash-safety invariant: at most one current extraction per source
+    CREATE UNIQUE INDEX extractions_one_current ON extractions(source_id) WHERE is_current = 1;
+    CREATE INDEX extractions_queue ON extractions(is_current, status, risk);
+    CREATE INDEX extractions_org_year ON extractions(org_key, year);
+
+    CREATE TABLE cells (
+        extraction_id INTEGER NOT NULL REFERENCES extractions(id),
+        "table" TEXT NOT NULL,           -- active_disclosure | applications | review_litigation
+        row TEXT NOT NULL,
+        col TEXT NOT NULL,               -- column index for lists, key for objects, '' for scalars
+        field TEXT NOT NULL,             -- path in the record, e.g. applications.granted[6]
+        value NUMERIC,
+        method TEXT,
+        span_start INTEGER,
+        span_end INTEGER,
+        label TEXT
+    );
+    CREATE INDEX cells_extraction ON cells(extraction_id);
+
+    CREATE TABLE findings (
+        extraction_id INTEGER NOT NULL REFERENCES extractions(id),
+        rule TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        message TEXT NOT NULL,
+        cells_json TEXT NOT NULL DEFAULT '[]',
+        numbers_json TEXT NOT NULL DEFAULT '{}',
+        origin TEXT NOT NULL DEFAULT 'extraction'   -- extraction | crosscheck
+    );
+    CREATE INDEX findings_extraction ON findings(extraction_id);
+
+    CREATE TABLE llm_calls (
+        extraction_id INTEGER NOT NULL REFERENCES extractions(id),
+        purpose TEXT, prompt_id TEXT, attempt INTEGER, outcome TEXT,
+        prompt_tokens INTEGER, completion_tokens INTEGER, latency_s REAL, model TEXT, error TEXT
+    );
+    CREATE INDEX llm_calls_extraction ON llm_calls(extraction_id);
+    """),
+    (2, """
+    CREATE TABLE reviews (
+        id INTEGER PRIMARY KEY,
+        extraction_id INTEGER NOT NULL REFERENCES extractions(id),
+        reviewer TEXT NOT NULL,
+        decision TEXT NOT NULL CHECK (decision IN ('accept', 'reject', 'source_inconsistent')),
+        record_json TEXT,
+        findings_json TEXT,
+        note TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX reviews_extraction ON reviews(extraction_id);
+    ALTER TABLE extractions ADD COLUMN review_state TEXT;   -- NULL: not reviewed, else the last decision
+
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        config_key TEXT,
+        settings_json TEXT,
+        roots_json TEXT,
+        counts_json TEXT
+    );
+    """),
+]
+
+LATEST_VERSION = MIGRATIONS[-1][0]
+
+
+class Store:
+    """An open results database. Use `open_store`; close it (or use `with`)."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path):
+        self.conn = conn
+        self.path = path
+        self.lock = threading.RLock()
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def open_store(path: str | Path, *, create: bool = True) -> Store:
+    """Open (and create/migrate) the database at `path`. StoreError says what is wrong."""
+    p = Path(path)
+    if not create and not p.exists():
+        raise StoreError(f"{p}: no such results database (run `extractor run ... --db {p}` first)")
+    try:
+        if create:
+            p.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(p), isolation_level=None, check_same_thread=False, timeout=30.0)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")   # WAL + NORMAL survives process crashes
+        conn.execute("PRAGMA foreign_keys=ON")
+        store = Store(conn, p)
+        _migrate(store)
+        return store
+    except sqlite3.DatabaseError as e:
+        raise StoreError(f"{p}: cannot open results database: {e}") from e
+
+
+def _migrate(store: Store) -> None:
+    conn = store.conn
+    with _tx(store):
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL)")
+        current = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
+        if current > LATEST_VERSION:
+            raise StoreError(f"{store.path}: database schema version {current} is newer than this "
+                             f"program ({LATEST_VERSION}); upgrade gov-report-extractor")
+        for version, sql in MIGRATIONS:
+            if version <= current:
+                continue
+            for statement in _statements(sql):
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (version, _now()))
+
+
+def _statements(sql: str) -> list[str]:
+    # executescript() would commit our transaction: strip '--' comments, then split on ';'
+    # (our migration SQL has no '--' or ';' inside string literals).
+    text = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+    return [s.strip() for s in text.split(";") if s.strip()]
+
+
+@contextmanager
+def _tx(store: Store) -> Iterator[sqlite3.Connection]:
+    """One write transaction (BEGIN IMMEDIATE ... COMMIT), rolled back on any error."""
+    with store.lock:
+        conn = store.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as e:
+            raise StoreError(f"{store.path}: cannot write: {e}") from e
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as e:
+                raise StoreError(f"{store.path}: cannot commit: {e}") from e
+
+
+def schema_version(store: Store) -> int:
+    with store.lock:
+        return int(store.conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0])
+
+
+# ---- writing results -------------------------------------------------------------------------
+
+_ORG_PAREN = re.compile(r"[（(][^）)]*[）)]")
+
+
+def org_key(organization: str | None) -> str | None:
+    """The organization as matched across years: no spaces, no parenthesised aside."""
+    if not organization:
+        return None
+    key = _ORG_PAREN.sub("", organization)
+    key = re.sub(r"\s+", "", key)
+    return key or None
+
+
+def _risk(result: ExtractionResult) -> float:
+    """Higher = look first: review reasons, unsettled cells, model-proposed cells, source issues."""
+    if result.status == "failed":
+        return 0.0
+    review = sum(1 for f in result.findings if f.severity == "review")
+    source = sum(1 for f in result.findings if f.severity == "source")
+    shaky = sum(1 for p in result.provenance if p.method in ("candidate", "position"))
+    llm = sum(1 for p in result.provenance if p.method == "llm")
+    return float(10 * review + 3 * len(result.reasons) + 2 * shaky + llm + source)
+
+
+def record_cells(record: dict[str, Any] | None) -> list[tuple[str, str, str, str, Any]]:
+    """Every number of a canonical record as (table, row, col, field, value)."""
+    if not record:
+        return []
+    out: list[tuple[str, str, str, str, Any]] = []
+    for table in ("active_disclosure", "applications", "review_litigation"):
+        for row, value in (record.get(table) or {}).items():
+            if isinstance(value, list):
+                for i, v in enumerate(value):
+                    out.append((table, row, str(i), f"{table}.{row}[{i}]", v))
+            elif isinstance(value, dict):
+                for col, v in value.items():
+                    out.append((table, row, col, f"{table}.{row}.{col}", v))
+            else:
+                out.append((table, row, "", f"{table}.{row}", value))
+    return out
+
+
+def _source_id(conn: sqlite3.Connection, path: str, sha: str, size: int | None, fmt: str | None) -> int:
+    row = conn.execute("SELECT id FROM sources WHERE path = ? AND sha256 = ?", (path, sha)).fetchone()
+    if row:
+        if fmt:
+            conn.execute("UPDATE sources SET format = COALESCE(format, ?), size = COALESCE(size, ?) WHERE id = ?",
+                         (fmt, size, row[0]))
+        return int(row[0])
+    cur = conn.execute("INSERT INTO sources (path, sha256, size, format, first_seen) VALUES (?, ?, ?, ?, ?)",
+                       (path, sha, size, fmt, _now()))
+    return int(cur.lastrowid)  # type: ignore[arg-type]
+
+
+def _retire_path(conn: sqlite3.Connection, path: str) -> None:
+    # A path has one current result: new content or a new configuration makes the old one history.
+    conn.execute("UPDATE extractions SET is_current = 0 WHERE is_current = 1 AND source_id IN "
+                 "(SELECT id FROM sources WHERE path = ?)", (path,))
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def save_result(store: Store, result: ExtractionResult, *, config_key: str,
+                config: dict[str, Any] | None = None, llm_setting: str | None = None,
+                run_id: int | None = None, path: str | None = None) -> int:
+    """Store one extraction (source, record, cells, findings, ledger) in one transaction."""
+    path = path or result.source
+    record = result.record
+    provenance = {p.field: p for p in result.provenance}
+    with _tx(store) as conn:
+        source_id = _source_id(conn, path, result.sha256 or "", result.size, result.format)
+        _retire_path(conn, path)
+        cur = conn.execute(
+            """INSERT INTO extractions (source_id, run_id, config_key, config_json, llm_setting, status,
+                 record_json, findings_json, reasons_json, provenance_json, llm_usage_json, llm_call_count,
+                 error, engine_version, prompt_versions, organization, org_key, year, template, risk,
+                 seconds, created_at, is_current)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1)""",
+            (source_id, run_id, config_key, _dumps(config) if config is not None else None, llm_setting,
+             result.status, _dumps(record) if record is not None else None,
+             _dumps([f.model_dump(mode="json") for f in result.findings]), _dumps(result.reasons),
+             _dumps([p.model_dump(mode="json") for p in result.provenance]),
+             _dumps([c.model_dump(mode="json") for c in result.llm_usage]), len(result.llm_usage),
+             result.error, result.engine_version, _dumps(result.prompt_versions),
+             (record or {}).get("organization"), org_key((record or {}).get("organization")),
+             (record or {}).get("year"), (record or {}).get("template"), _risk(result), result.seconds,
+             _now()))
+        eid = int(cur.lastrowid)  # type: ignore[arg-type]
+        cell_rows = []
+        for table, row, col, field, value in record_cells(record):
+            p = provenance.get(field)
+            cell_rows.append((eid, table, row, col, field, value, p.method if p else None,
+                              p.span.start if p and p.span else None, p.span.end if p and p.span else None,
+                              p.label if p else None))
+        conn.executemany('INSERT INTO cells (extraction_id, "table", row, col, field, value, method, '
+                         "span_start, span_end, label) VALUES (?,?,?,?,?,?,?,?,?,?)", cell_rows)
+        conn.executemany("INSERT INTO findings (extraction_id, rule, severity, message, cells_json, numbers_json) "
+                         "VALUES (?,?,?,?,?,?)",
+                         [(eid, f.rule, f.severity, f.message, _dumps(f.cells), _dumps(f.numbers))
+                          for f in result.findings])
+        conn.executemany("INSERT INTO llm_calls (extraction_id, purpose, prompt_id, attempt, outcome, prompt_tokens, "
+                         "completion_tokens, latency_s, model, error) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                         [(eid, c.purpose, c.prompt_id, c.attempt, c.outcome, c.prompt_tokens,
+                           c.completion_tokens, c.latency_s, c.model, c.error) for c in result.llm_usage])
+    return eid
+
+
+def copy_extraction(store: Store, extraction_id: int, *, path: str, size: int | None = None,
+                    run_id: int | None = None) -> int:
+    """Store, for another path with the same content, a copy of an existing extraction."""
+    with _tx(store) as conn:
+        src = conn.execute("SELECT e.*, s.sha256, s.size AS ssize, s.format AS sformat FROM extractions e "
+                           "JOIN sources s ON s.id = e.source_id WHERE e.id = ?", (extraction_id,)).fetchone()
+        if src is None:
+            raise LookupError(f"no extraction {extraction_id}")
+        source_id = _source_id(conn, path, src["sha256"], size if size is not None else src["ssize"], src["sformat"])
+        _retire_path(conn, path)
+        cols = [c for c in src.keys() if c not in ("id", "source_id", "run_id", "created_at", "is_current",
+                                                   "reused_from", "review_state", "sha256", "ssize", "sformat")]
+        cur = conn.execute(
+            f"INSERT INTO extractions ({', '.join(cols)}, source_id, run_id, created_at, is_current, reused_from) "
+            f"VALUES ({', '.join('?' * len(cols))}, ?, ?, ?, 1, ?)",
+            [src[c] for c in cols] + [source_id, run_id, _now(), extraction_id])
+        eid = int(cur.lastrowid)  # type: ignore[arg-type]
+        conn.execute('INSERT INTO cells SELECT ?, "table", row, col, field, value, method, span_start, span_end, '
+                     "label FROM cells WHERE extraction_id = ?", (eid, extraction_id))
+        conn.execute("INSERT INTO findings SELECT ?, rule, severity, message, cells_json, numbers_json, origin "
+                     "FROM findings WHERE extraction_id = ? AND origin = 'extraction'", (eid, extraction_id))
+    return eid
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+_SUMMARY_COLS = ("e.id, e.source_id, s.path, s.sha256, s.size, s.format, e.status, e.config_key, e.llm_setting, "
+                 "e.llm_call_count, e.engine_version, e.error, e.organization, e.year, e.template, e.risk, "
+                 "e.reasons_json, e.review_state, e.created_at, e.is_current")
+
+
+def _summary(row: sqlite3.Row) -> dict[str, Any]:
+    d = dict(row)
+    d["reasons"] = json.loads(d.pop("reasons_json") or "[]")
+    return d
+
+
+def current_for_path(store: Store, path: str) -> dict[str, Any] | None:
+    with store.lock:
+        row = store.conn.execute(f"SELECT {_SUMMARY_COLS} FROM extractions e JOIN sources s ON s.id = e.source_id "
+                                 "WHERE s.path = ? AND e.is_current = 1 ORDER BY e.id DESC LIMIT 1",
+                                 (path,)).fetchone()
+    return _summary(row) if row else None
+
+
+def current_for_sha(store: Store, sha256: str) -> list[dict[str, Any]]:
+    with store.lock:
+        rows = store.conn.execute(f"SELECT {_SUMMARY_COLS} FROM extractions e JOIN sources s ON s.id = e.source_id "
+                                  "WHERE s.sha256 = ? AND e.is_current = 1 ORDER BY e.id DESC", (sha256,)).fetchall()
+    return [_summary(r) for r in rows]
+
+
+def _full(store: Store, row: sqlite3.Row) -> dict[str, Any]:
+    d = dict(row)
+    for key in ("record", "reasons", "provenance", "llm_usage", "prompt_versions"):
+        raw = d.pop(f"{key}_json" if key != "prompt_versions" else key)
+        d[key] = json.loads(raw) if raw is not None else None
+    d.pop("findings_json", None)
+    d.pop("config_json", None)
+    d.pop("org_key", None)
+    rows = store.conn.execute("SELECT rule, severity, message, cells_json, numbers_json, origin FROM findings "
+                              "WHERE extraction_id = ? ORDER BY rowid", (d["id"],)).fetchall()
+    d["findings"] = [{"rule": r["rule"], "severity": r["severity"], "message": r["message"],
+                      "cells": json.loads(r["cells_json"]), "numbers": json.loads(r["numbers_json"]),
+                      "origin": r["origin"]} for r in rows]
+    return d
+
+
+_FULL_SELECT = ("SELECT e.*, s.path, s.sha256, s.size, s.format FROM extractions e "
+                "JOIN sources s ON s.id = e.source_id")
+
+
+def get_extraction(store: Store, extraction_id: int) -> dict[str, Any] | None:
+    with store.lock:
+        row = store.conn.execute(f"{_FULL_SELECT} WHERE e.id = ?", (extraction_id,)).fetchone()
+        if row is None:
+            return None
+        d = _full(store, row)
+        d["cells"] = [dict(r) for r in store.conn.execute(
+            'SELECT "table", row, col, field, value, method, span_start, span_end, label FROM cells '
+            "WHERE extraction_id = ? ORDER BY rowid", (extraction_id,))]
+    return d
+
+
+def iter_current(store: Store, statuses: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
+    """Every current extraction (full, without cells), ordered by path."""
+    where, params = "e.is_current = 1", []
+    if statuses:
+        where += f" AND e.status IN ({', '.join('?' * len(statuses))})"
+        params = list(statuses)
+    with store.lock:
+        ids = [r[0] for r in store.conn.execute(
+            f"SELECT e.id FROM extractions e JOIN sources s ON s.id = e.source_id WHERE {where} ORDER BY s.path, e.id",
+            params)]
+    for eid in ids:
+        with store.lock:
+            row = store.conn.execute(f"{_FULL_SELECT} WHERE e.id = ?", (eid,)).fetchone()
+            if row is not None:
+                yield _full(store, row)
+
+
+def _queue_where(status: str | None, review_state: str | None) -> tuple[str, list[Any]]:
+    where, params = ["e.is_current = 1"], []
+    if status:
+        where.append("e.status = ?")
+        params.append(status)
+    if review_state == "pending":
+        where.append("e.review_state IS NULL")
+    elif review_state == "reviewed":
+        where.append("e.review_state IS NOT NULL")
+    elif review_state is not None:
+        where.append("e.review_state = ?")
+        params.append(review_state)
+    return " AND ".join(where), params
+
+
+def list_queue(store: Store, status: str | None = "review", review_state: str | None = "pending",
+               limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    """The review queue: current extractions, riskiest first."""
+    where, params = _queue_where(status, review_state)
+    with store.lock:
+        rows = store.conn.execute(
+            f"SELECT {_SUMMARY_COLS} FROM extractions e JOIN sources s ON s.id = e.source_id WHERE {where} "
+            "ORDER BY e.risk DESC, e.id LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()
+    return [_summary(r) for r in rows]
+
+
+def count_queue(store: Store, status: str | None = "review", review_state: str | None = "pending") -> int:
+    where, params = _queue_where(status, review_state)
+    with store.lock:
+        return int(store.conn.execute(f"SELECT COUNT(*) FROM extractions e WHERE {where}", params).fetchone()[0])
+
+
+def counts_by_status(store: Store) -> dict[str, int]:
+    with store.lock:
+        rows = store.conn.execute("SELECT status, COUNT(*) FROM extractions WHERE is_current = 1 GROUP BY status")
+        return {r[0]: int(r[1]) for r in rows}
+
+
+def _reason_key(reason: str) -> str:
+    # group reasons that differ only by numbers or by the file they name
+    text = re.sub(r"\d+(\.\d+)?", "N", reason)
+    return text[:160]
+
+
+def top_reasons(store: Store, *, limit: int = 10, run_id: int | None = None,
+                status: str = "review") -> list[tuple[str, int]]:
+    """The most frequent reasons among current extractions with `status` (numbers folded to N)."""
+    sql = "SELECT e.reasons_json, s.path FROM extractions e JOIN sources s ON s.id = e.source_id " \
+          "WHERE e.is_current = 1 AND e.status = ?"
+    params: list[Any] = [status]
+    if run_id is not None:
+        sql += " AND e.run_id = ?"
+        params.append(run_id)
+    counter: Counter[str] = Counter()
+    with store.lock:
+        for reasons_json, path in store.conn.execute(sql, params):
+            for reason in set(json.loads(reasons_json or "[]")):
+                counter[_reason_key(reason.replace(path, "<file>"))] += 1
+    return counter.most_common(limit)
+
+
+# ---- reviews ---------------------------------------------------------------------------------
+
+def add_review(store: Store, extraction_id: int, *, reviewer: str, decision: str,
+               record: dict[str, Any] | None = None, findings: list[dict[str, Any]] | None = None,
+               note: str | None = None) -> int:
+    """Record one human decision on an extraction and set its review_state."""
+    from .record import parse_record, record_to_dict
+
+    if decision not in DECISIONS:
+        raise ValueError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
+    if not reviewer:
+        raise ValueError("reviewer is required")
+    if record is not None:
+        record = record_to_dict(parse_record(record))   # ValidationError (a ValueError) if malformed
+    with _tx(store) as conn:
+        if conn.execute("SELECT 1 FROM extractions WHERE id = ?", (extraction_id,)).fetchone() is None:
+            raise LookupError(f"no extraction {extraction_id}")
+        cur = conn.execute(
+            "INSERT INTO reviews (extraction_id, reviewer, decision, record_json, findings_json, note, created_at) "
+            "VALUES (?,?,?,?,?,?,?)",
+            (extraction_id, reviewer, decision, _dumps(record) if record is not None else None,
+             _dumps(findings) if findings is not None else None, note, _now()))
+        conn.execute("UPDATE extractions SET review_state = ? WHERE id = ?", (decision, extraction_id))
+    return int(cur.lastrowid)  # type: ignore[arg-type]
+
+
+def review_history(store: Store, extraction_id: int) -> list[dict[str, Any]]:
+    with store.lock:
+        rows = store.conn.execute("SELECT * FROM reviews WHERE extraction_id = ? ORDER BY id",
+                                  (extraction_id,)).fetchall()
+    out = []
+    for r in rows:
+        d = dict(r)
+        d["record"] = json.loads(d.pop("record_json")) if d["record_json"] is not None else None
+        d["findings"] = json.loads(d.pop("findings_json")) if d["findings_json"] is not None else None
+        out.append(d)
+    return out
+
+
+def latest_reviewed_record(store: Store, extraction_id: int) -> dict[str, Any] | None:
+    """The record as a human last left it (latest review carrying a record), else as extracted."""
+    with store.lock:
+        row = store.conn.execute("SELECT record_json FROM reviews WHERE extraction_id = ? AND record_json IS NOT NULL "
+                                 "ORDER BY id DESC LIMIT 1", (extraction_id,)).fetchone()
+        if row is None:
+            row = store.conn.execute("SELECT record_json FROM extractions WHERE id = ?", (extraction_id,)).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return json.loads(row[0])
+
+
+# ---- runs and cross-report findings ------------------------------------------------------------
+
+def start_run(store: Store, *, config_key: str, settings: dict[str, Any], roots: Sequence[str]) -> int:
+    with _tx(store) as conn:
+        cur = conn.execute("INSERT INTO runs (started_at, config_key, settings_json, roots_json) VALUES (?,?,?,?)",
+                           (_now(), config_key, _dumps(settings), _dumps(list(roots))))
+    return int(cur.lastrowid)  # type: ignore[arg-type]
+
+
+def finish_run(store: Store, run_id: int, counts: dict[str, int]) -> None:
+    with _tx(store) as conn:
+        conn.execute("UPDATE runs SET finished_at = ?, counts_json = ? WHERE id = ?", (_now(), _dumps(counts), run_id))
+
+
+def current_records_for_crosscheck(store: Store) -> list[dict[str, Any]]:
+    """id, path, status, org_key, year, template, record of current extractions that have a record."""
+    with store.lock:
+        rows = store.conn.execute(
+            "SELECT e.id, s.path, e.status, e.org_key, e.year, e.template, e.record_json FROM extractions e "
+            "JOIN sources s ON s.id = e.source_id WHERE e.is_current = 1 AND e.record_json IS NOT NULL "
+            "AND e.org_key IS NOT NULL AND e.year IS NOT NULL").fetchall()
+    return [{**{k: r[k] for k in ("id", "path", "status", "org_key", "year", "template")},
+             "record": json.loads(r["record_json"])} for r in rows]
+
+
+def replace_crosscheck_findings(store: Store, findings: Sequence[tuple[int, str, str, dict[str, Any], list[str]]]) -> None:
+    """Replace every cross-report finding with `findings` (extraction_id, rule, message, numbers, cells)."""
+    with _tx(store) as conn:
+        conn.execute("DELETE FROM findings WHERE origin = 'crosscheck'")
+        conn.executemany("INSERT INTO findings (extraction_id, rule, severity, message, cells_json, numbers_json, "
+                         "origin) VALUES (?, ?, 'info', ?, ?, ?, 'crosscheck')",
+                         [(eid, rule, msg, _dumps(cells), _dumps(nums)) for eid, rule, msg, nums, cells in findings])
