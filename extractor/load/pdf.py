@@ -1,0 +1,328 @@
+"""PDF inputs (pdfplumber): ruled tables as TAB rows, other text as lines, in reading order per page."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from dataclasses import dataclass, field
+from statistics import median
+from typing import Any
+
+from ..document import Document
+from ..errors import LoadError
+from .render import Cell, TextBuilder, collapse, join_cjk
+
+Obj = dict[str, Any]
+
+_PAGE_NUMBER_ANYWHERE = [
+    re.compile(r"^[-—–－―~〜·•]+\s*\d{1,4}\s*[-—–－―~〜·•]+$"),     # - 3 -, — 3 —
+    re.compile(r"^第\s*\d{1,4}\s*页(\s*[,，/]?\s*共\s*\d{1,4}\s*页)?$"),  # 第3页, 第3页 共6页
+    re.compile(r"^\d{1,4}\s*/\s*\d{1,4}$"),                            # 3/6
+    re.compile(r"^(page|p\.)\s*\d{1,4}(\s*(of|/)\s*\d{1,4})?$", re.I),
+]
+_BARE_NUMBER = re.compile(r"^\d{1,3}$")
+_NUMERIC = re.compile(r"^[-+−]?\d[\d,，.]*%?$|^[-—/－]$")
+
+_TABLE_SETTINGS: dict[str, Any] = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
+
+
+def is_page_number(line: str, top: float, bottom: float, height: float) -> bool:
+    s = line.strip()
+    if any(p.match(s) for p in _PAGE_NUMBER_ANYWHERE):
+        return True
+    in_margin = top < height * 0.08 or bottom > height * 0.90
+    return in_margin and bool(_BARE_NUMBER.match(s))
+
+
+@dataclass
+class _Line:
+    top: float
+    bottom: float
+    words: list[Obj] = field(default_factory=list)
+
+
+def _merged_verticals(edges: list[Obj]) -> list[tuple[float, float, float, float]]:
+    """Vertical rules as (x0, x1, top, bottom), joining the per-row segments some producers draw."""
+    by_x: list[list[Obj]] = []
+    for e in sorted(edges, key=lambda e: e["x0"]):
+        if by_x and abs(e["x0"] - by_x[-1][0]["x0"]) <= 1.5:
+            by_x[-1].append(e)
+        else:
+            by_x.append([e])
+    out: list[tuple[float, float, float, float]] = []
+    for col in by_x:
+        col.sort(key=lambda e: e["top"])
+        x0, x1 = min(e["x0"] for e in col), max(e["x1"] for e in col)
+        top, bottom = col[0]["top"], col[0]["bottom"]
+        for e in col[1:]:
+            if e["top"] <= bottom + 3:
+                bottom = max(bottom, e["bottom"])
+            else:
+                out.append((x0, x1, top, bottom))
+                top, bottom = e["top"], e["bottom"]
+        out.append((x0, x1, top, bottom))
+    return out
+
+
+def _clusters(values: list[tuple[float, Any]], tol: float) -> list[list[tuple[float, Any]]]:
+    groups: list[list[tuple[float, Any]]] = []
+    for v in sorted(values, key=lambda t: t[0]):
+        if groups and v[0] - groups[-1][-1][0] <= tol:
+            groups[-1].append(v)
+        else:
+            groups.append([v])
+    return groups
+
+
+def _covered(intervals: list[tuple[float, float]], lo: float, hi: float) -> float:
+    total, end = 0.0, lo
+    for a, b in sorted(intervals):
+        a, b = max(a, end), min(b, hi)
+        if b > a:
+            total += b - a
+            end = b
+    return total
+
+
+def _closing_lines(page: Any) -> list[Obj]:
+    """Horizontal lines where a table's vertical rules start or end with no rule across them.
+
+    A table cut by a page break (Chromium, some WPS exports) leaves its first or last row open, and
+    pdfplumber's lines strategy then drops that row; closing it recovers the cells.
+    """
+    verticals = _merged_verticals([e for e in page.edges if e["orientation"] == "v"])
+    verticals = [v for v in verticals if v[3] - v[2] > 4]
+    h_edges = [e for e in page.edges if e["orientation"] == "h"]
+    extra: list[Obj] = []
+    for idx in (2, 3):  # tops, then bottoms
+        for group in _clusters([(v[idx], v) for v in verticals], 2.5):
+            if len(group) < 2:
+                continue
+            y = median(t[0] for t in group)
+            x0, x1 = min(t[1][0] for t in group), max(t[1][1] for t in group)
+            covered = _covered([(h["x0"], h["x1"]) for h in h_edges if abs(h["top"] - y) <= 2.5], x0, x1)
+            if covered < 0.95 * (x1 - x0):
+                extra.append({"object_type": "closing_edge", "orientation": "h", "x0": x0, "x1": x1,
+                              "top": y, "bottom": y, "width": x1 - x0, "height": 0.0})
+    return extra
+
+
+def _find_tables(page: Any) -> list[Any]:
+    settings = dict(_TABLE_SETTINGS)
+    extra = _closing_lines(page)
+    if extra:
+        settings["explicit_horizontal_lines"] = extra
+    tables = page.find_tables(settings)
+    # a one-column "table" is a framed text box: read it as running text
+    return [t for t in tables if t.rows and len(t.rows[0].cells) >= 2]
+
+
+def _boundaries(values: list[float], tol: float = 2.0) -> list[float]:
+    out: list[float] = []
+    for v in sorted(values):
+        if not out or v - out[-1] > tol:
+            out.append(v)
+    return out
+
+
+def _count_between(bounds: list[float], lo: float, hi: float, tol: float = 2.0) -> int:
+    return max(1, sum(1 for b in bounds if lo + tol < b < hi - tol) + 1)
+
+
+def _table_rows(table: Any) -> list[list[Cell]]:
+    """pdfplumber cells -> rows of origin cells with spans (None = covered by a merge: skipped)."""
+    xs = _boundaries([c[0] for c in table.cells] + [c[2] for c in table.cells])
+    ys = _boundaries([c[1] for c in table.cells] + [c[3] for c in table.cells])
+    texts = table.extract()
+    rows: list[list[Cell]] = []
+    for row, row_text in zip(table.rows, texts):
+        out: list[Cell] = []
+        for bbox, text in zip(row.cells, row_text):
+            if bbox is None:
+                continue
+            out.append(Cell(collapse(text or "").strip(),
+                            rowspan=_count_between(ys, bbox[1], bbox[3]),
+                            colspan=_count_between(xs, bbox[0], bbox[2])))
+        rows.append(out)
+    return rows
+
+
+def _inside(obj: Obj, bbox: tuple[float, float, float, float]) -> bool:
+    cx = (obj["x0"] + obj["x1"]) / 2
+    cy = (obj["top"] + obj["bottom"]) / 2
+    return bbox[0] <= cx <= bbox[2] and bbox[1] <= cy <= bbox[3]
+
+
+def _cluster_lines(words: list[Obj]) -> list[_Line]:
+    """Group words into lines by vertical overlap (tolerant of baseline jitter and mixed fonts)."""
+    lines: list[_Line] = []
+    for w in sorted(words, key=lambda w: (w["top"], w["x0"])):
+        h = max(w["bottom"] - w["top"], 1.0)
+        for ln in reversed(lines[-3:]):
+            overlap = min(ln.bottom, w["bottom"]) - max(ln.top, w["top"])
+            if overlap >= 0.5 * min(h, ln.bottom - ln.top):
+                ln.words.append(w)
+                ln.top, ln.bottom = min(ln.top, w["top"]), max(ln.bottom, w["bottom"])
+                break
+        else:
+            lines.append(_Line(w["top"], w["bottom"], [w]))
+    for ln in lines:
+        ln.words.sort(key=lambda w: w["x0"])
+    return lines
+
+
+def _segments(line: _Line) -> list[str]:
+    """Split a line into cells at wide horizontal gaps (more than ~1.5 character widths)."""
+    size = median(w["bottom"] - w["top"] for w in line.words)
+    segs: list[str] = []
+    prev: Obj | None = None
+    for w in line.words:
+        if prev is not None and w["x0"] - prev["x1"] <= 1.5 * size:
+            gap_small = w["x0"] - prev["x1"] <= 0.25 * size
+            segs[-1] = segs[-1] + w["text"] if gap_small else join_cjk(segs[-1], w["text"])
+        else:
+            segs.append(w["text"])
+        prev = w
+    return segs
+
+
+def _line_text(line: _Line) -> str:
+    out = ""
+    prev: Obj | None = None
+    for w in line.words:
+        if prev is None:
+            out = w["text"]
+        else:
+            out += (" " if w["x0"] - prev["x1"] > 1.0 else "") + w["text"]
+        prev = w
+    return out
+
+
+def _looks_tabular(segs: list[str]) -> bool:
+    return len(segs) >= 3 and sum(1 for s in segs if _NUMERIC.match(s)) >= 2
+
+
+def _render_page(page: Any, number: int, out: TextBuilder) -> int:
+    """Lay out one page; returns the number of text characters seen."""
+    tables = _find_tables(page)
+    bboxes = [t.bbox for t in tables]
+    items: list[tuple[float, int, Any]] = []  # (top, order, payload)
+    cell_boxes = [c for t in tables for c in t.cells]
+    for t in tables:
+        items.append((t.bbox[1], 0, _table_rows(t)))
+
+    def outside_cells(obj: Obj) -> bool:
+        if obj.get("object_type") != "char":
+            return True
+        if not any(_inside(obj, b) for b in bboxes):
+            return True
+        # inside a table's box but in no cell (an unclosed border): keep it as running text
+        return not any(_inside(obj, c) for c in cell_boxes)
+
+    rest = page.filter(outside_cells)
+    words = rest.extract_words(keep_blank_chars=False, use_text_flow=False, x_tolerance=1.5,
+                               y_tolerance=3)
+    n_chars = len(page.chars)
+    pending: list[list[Cell]] = []
+    pending_top = 0.0
+    for ln in _cluster_lines(words):
+        text = _line_text(ln)
+        if is_page_number(text, ln.top, ln.bottom, page.height):
+            continue
+        segs = _segments(ln)
+        if _looks_tabular(segs):
+            # no ruling lines: a row of wide-gapped segments with numbers is a table row
+            if not pending:
+                pending_top = ln.top
+            pending.append([Cell(collapse(s).strip()) for s in segs])
+            continue
+        if pending:
+            items.append((pending_top, 0, pending))
+            pending = []
+        items.append((ln.top, 1, text))
+    if pending:
+        items.append((pending_top, 0, pending))
+    items.sort(key=lambda it: (it[0], it[1]))
+    for _, kind, payload in items:
+        if kind == 0:
+            out.table(payload, page=number)
+        else:
+            out.line(payload)
+    return n_chars
+
+
+def _decode_pdf_string(value: Any) -> str | None:
+    """PDF info strings: UTF-16 with BOM, else PDFDocEncoding (≈ latin-1)."""
+    if isinstance(value, bytes):
+        if value.startswith((b"\xfe\xff", b"\xff\xfe")):
+            return value.decode("utf-16", errors="replace")
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return value.decode("latin-1")
+    return value if isinstance(value, str) else None
+
+
+def _pdf_title(pdf: Any) -> str | None:
+    try:
+        info = pdf.doc.info[0] if pdf.doc.info else {}
+        raw = info.get("Title")
+        if hasattr(raw, "resolve"):
+            raw = raw.resolve()
+        title = _decode_pdf_string(raw)
+    except Exception:  # damaged info dictionary: the title is optional
+        return None
+    title = (title or "").replace("\x00", "").strip()
+    return title or None
+
+
+def load_pdf(data: bytes, name: str) -> Document:
+    import pdfplumber  # local import: pdfminer is slow to import and only needed for PDFs
+    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)  # font warnings are noise here
+    truncated = b"%%EOF" not in data[-2048:]
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data))
+    except (PDFPasswordIncorrect, PDFEncryptionError) as e:
+        raise LoadError(name, "encrypted PDF: it needs a password to open; remove the protection "
+                        "(e.g. qpdf --decrypt in.pdf out.pdf) and try again") from e
+    except Exception as e:
+        raise LoadError(name, _corrupt_reason(truncated, e)) from e
+    with pdf:
+        try:
+            pages = pdf.pages
+        except Exception as e:
+            raise LoadError(name, _corrupt_reason(truncated, e)) from e
+        if not pages:
+            raise LoadError(name, _corrupt_reason(truncated, None))
+        if getattr(pdf.doc, "encryption", None) and not pdf.doc.is_extractable:
+            raise LoadError(name, "encrypted PDF that forbids text extraction; remove the protection "
+                            "(e.g. qpdf --decrypt in.pdf out.pdf) and try again")
+        out = TextBuilder()
+        chars = 0
+        images = 0
+        for i, page in enumerate(pages, start=1):
+            try:
+                chars += _render_page(page, i, out)
+                images += len(page.images)
+            except Exception as e:
+                raise LoadError(name, f"page {i} cannot be read: {_corrupt_reason(truncated, e)}") from e
+            finally:
+                page.close()
+        title = _pdf_title(pdf)
+    if not out.text.strip():
+        if images or chars == 0:
+            raise LoadError(name, f"image-only PDF: no text layer ({len(pages)} pages"
+                            f"{f', {images} images' if images else ''}); OCR it first "
+                            "(e.g. ocrmypdf -l chi_sim in.pdf out.pdf)")
+        raise LoadError(name, "PDF with no readable text")
+    return Document(source=name, format="pdf", text=out.text, grids=out.grids, title=title,
+                    pages=len(pages))
+
+
+def _corrupt_reason(truncated: bool, e: Exception | None) -> str:
+    what = "truncated PDF (no %%EOF marker at the end)" if truncated else "corrupt PDF"
+    detail = f": {type(e).__name__}: {e}" if e else ": no pages found"
+    return f"{what}{detail}; get a complete copy of the file"

@@ -1,0 +1,32 @@
+"""Plain text inputs: decoded text kept as is (line endings normalised), plus a title guess."""
+
+from __future__ import annotations
+
+import re
+
+from ..document import Document
+
+_TITLE_WORDS = ("年度报告", "工作报告", "年报")
+_TITLE_PREFIX = re.compile(r"^(标题|题目|title)\s*[:：]\s*", re.I)
+
+
+def normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+
+
+def guess_title(lines: list[str]) -> str | None:
+    """First short line that reads like a report title, else the first non-empty line."""
+    candidates = [ln.strip().lstrip("#").strip() for ln in lines if ln.strip()]
+    for word in _TITLE_WORDS:
+        for i, ln in enumerate(candidates):
+            if len(ln) <= 120 and word in ln:
+                if len(ln) <= len(word) + 2 and i:  # title wrapped: '…公开工作' / '年度报告'
+                    ln = candidates[i - 1] + ln
+                return _TITLE_PREFIX.sub("", ln)
+    return candidates[0][:120] if candidates else None
+
+
+def load_text(text: str, name: str, encoding: str | None) -> Document:
+    text = normalise_newlines(text)
+    return Document(source=name, format="txt", text=text, encoding=encoding,
+                    title=guess_title(text.split("\n", 400)[:400]))
