@@ -79,6 +79,10 @@ main.add_command(run_cmd)
 main.add_command(export_cmd)
 main.add_command(review_list_cmd)
 
+from .commands_serve import export_gold_cmd, serve_cmd  # noqa: E402
+main.add_command(serve_cmd)
+main.add_command(export_gold_cmd)
+
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

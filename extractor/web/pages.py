@@ -1,0 +1,370 @@
+"""Server-rendered HTML of the review pages: the queue, one report beside its source, the login."""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from typing import Any, Iterable
+from urllib.parse import quote
+
+from ..template import (
+    ACTIVE_2019_DOC_LABELS,
+    ACTIVE_2019_DOC_TRIPLE,
+    ACTIVE_2019_ITEM_LABELS,
+    ACTIVE_2019_ITEM_TRIPLE,
+    ACTIVE_2019_LABELS,
+    ACTIVE_2021_LABELS,
+    ACTIVE_2021_TRIPLE,
+    ACTIVE_2021_TRIPLE_LABELS,
+    APPLICANT_COLUMNS,
+    REVIEW_COLUMNS,
+    REVIEW_ROWS,
+    TemplateId,
+    application_rows,
+    outcome_keys,
+)
+
+CHECK_RULES: dict[str, str] = {
+    "row_total": "表三 每行总计 = 六类申请人之和",
+    "processed_total": "表三 （七）总计 = 各处理结果之和",
+    "balance": "表三 一 + 二 = （七）总计 + 四",
+    "review_total": "表四 总计 = 前四项之和",
+}
+
+STATUS_LABELS = {
+    "review": "待审核",
+    "accepted": "已通过",
+    "failed": "失败",
+    "reviewed": "已审核",
+}
+
+DECISION_LABELS = {
+    "accept": "通过",
+    "reject": "驳回",
+    "source_inconsistent": "源报告自身不一致",
+}
+
+# Cells whose number was placed by position or guessed: the reviewer should look at them first.
+DOUBTFUL_METHODS = frozenset({"position", "candidate", "llm"})
+
+
+def _page(title: str, body: str, *, scripts: Iterable[str] = ()) -> str:
+    script_tags = "".join(f'<script src="{escape(s)}" defer></script>' for s in scripts)
+    return (
+        "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<title>{escape(title)}</title>"
+        "<link rel=\"stylesheet\" href=\"/static/review.css\">"
+        f"{script_tags}</head><body>"
+        "<header class=\"top\"><a href=\"/review\" class=\"brand\">政府信息公开年报 · 审核队列</a>"
+        "<nav><a href=\"/review?status=review\">待审核</a> <a href=\"/review?status=reviewed\">已审核</a> "
+        "<a href=\"/review?status=accepted\">自动通过</a> <a href=\"/review?status=failed\">失败</a></nav>"
+        "</header>"
+        f"{body}</body></html>"
+    )
+
+
+def _json_script(element_id: str, data: Any) -> str:
+    # "<" escaped so a report's text can never close the script element.
+    payload = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
+    return f'<script type="application/json" id="{element_id}">{payload}</script>'
+
+
+def queue_page(items: list[dict[str, Any]], *, status: str, total: int, limit: int, offset: int,
+               done: int | None = None) -> str:
+    """The queue: one row per report, riskiest first."""
+    rows = []
+    for it in items:
+        rows.append(
+            f'<tr class="queue-item" data-id="{it["id"]}">'
+            f'<td class="num">{it["id"]}</td>'
+            f'<td><a href="/review/{it["id"]}">{escape(it.get("organization") or it.get("source") or "")}</a>'
+            f'<div class="sub">{escape(it.get("source") or "")}</div></td>'
+            f'<td class="num">{escape(str(it.get("year") or ""))}</td>'
+            f'<td><span class="badge st-{escape(it["status"])}">'
+            f'{escape(STATUS_LABELS.get(it["status"], it["status"]))}</span>'
+            f'{_decision_badge(it.get("decision"))}</td>'
+            f'<td class="num risk">{it.get("risk", 0)}</td>'
+            f'<td>{escape(_finding_summary(it.get("findings") or []))}</td>'
+            f'<td class="sub">{escape(str(it.get("created_at") or ""))}</td></tr>'
+        )
+    notice = ""
+    if done is not None:
+        notice = f'<p class="notice" id="done-notice">报告 #{done} 已提交审核结果，已移出待审核队列。</p>'
+    if not rows:
+        table = '<p class="empty" id="queue-empty">队列为空。</p>'
+    else:
+        table = (
+            '<table class="queue" id="queue"><thead><tr><th>#</th><th>报告</th><th>年度</th><th>状态</th>'
+            '<th title="需人工核对的问题数">风险</th><th>问题</th><th>提交时间</th></tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>'
+        )
+    pager = []
+    if offset > 0:
+        prev = max(0, offset - limit)
+        pager.append(f'<a href="/review?status={quote(status)}&limit={limit}&offset={prev}">上一页</a>')
+    if offset + limit < total:
+        pager.append(f'<a href="/review?status={quote(status)}&limit={limit}&offset={offset + limit}">下一页</a>')
+    shown = f"{offset + 1}–{offset + len(items)}" if items else "0"
+    body = (
+        f'<main class="queue-page"><h1>{escape(STATUS_LABELS.get(status, status))}'
+        f' <span class="sub">（{shown} / 共 {total}）</span></h1>{notice}{table}'
+        f'<p class="pager">{" ".join(pager)}</p>'
+        '<form class="upload" method="post" action="/review/upload" enctype="multipart/form-data">'
+        '<label>上传报告（HTML、PDF、DOCX、TXT、MD）：<input type="file" name="file" required></label>'
+        '<button type="submit">提取</button></form></main>'
+    )
+    return _page("审核队列", body)
+
+
+def _decision_badge(decision: str | None) -> str:
+    if not decision:
+        return ""
+    return f' <span class="badge dec-{escape(decision)}">{escape(DECISION_LABELS.get(decision, decision))}</span>'
+
+
+def _finding_summary(findings: list[dict[str, Any]]) -> str:
+    shown = [f["rule"] for f in findings if f.get("severity") in ("review", "source")]
+    if not shown:
+        return ""
+    head = ", ".join(dict.fromkeys(shown))
+    return head if len(head) <= 80 else head[:77] + "…"
+
+
+# ---------------------------------------------------------------- one report
+
+
+def _cell(field: str, value: Any, prov: dict[str, dict[str, Any]], *, kind: str = "int") -> str:
+    p = prov.get(field)
+    classes = ["cell"]
+    title = field
+    if p is not None:
+        classes.append("has-src")
+        classes.append(f"m-{p['method']}")
+        if p["method"] in DOUBTFUL_METHODS:
+            classes.append("doubt")
+        title += f" · {p['method']}" + (f" · {p['note']}" if p.get("note") else "")
+    return (
+        f'<input class="{" ".join(classes)}" data-field="{escape(field)}" data-kind="{kind}" '
+        f'value="{escape(_fmt(value))}" title="{escape(title)}" inputmode="decimal" size="4" '
+        f'aria-label="{escape(field)}">'
+    )
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value)
+
+
+def _table2(record: dict[str, Any], template: TemplateId, prov: dict[str, dict[str, Any]]) -> str:
+    ad = record.get("active_disclosure") or {}
+    parts = ['<h2>表二 主动公开政府信息情况</h2>']
+    if template == "2021":
+        head = "".join(f"<th>{escape(h)}</th>" for h in ACTIVE_2021_TRIPLE_LABELS)
+        rows = []
+        for key in ("rules", "normative_documents"):
+            cells = "".join(
+                f"<td>{_cell(f'active_disclosure.{key}.{sub}', (ad.get(key) or {}).get(sub, 0), prov)}</td>"
+                for sub in ACTIVE_2021_TRIPLE
+            )
+            rows.append(f"<tr><th>{escape(ACTIVE_2021_LABELS[key])}</th>{cells}</tr>")
+        parts.append(f'<table class="grid t2"><thead><tr><th>信息内容</th>{head}</tr></thead>'
+                     f'<tbody>{"".join(rows)}</tbody></table>')
+        rows = []
+        for key in ("licensing_decisions", "punishment_decisions", "enforcement_decisions", "fees_wan_yuan"):
+            label, _, column = ACTIVE_2021_LABELS[key].partition(" ")
+            kind = "amount" if key == "fees_wan_yuan" else "int"
+            rows.append(f"<tr><th>{escape(label)}</th><td class=\"sub\">{escape(column)}</td>"
+                        f"<td>{_cell(f'active_disclosure.{key}', ad.get(key, 0), prov, kind=kind)}</td></tr>")
+        parts.append(f'<table class="grid t2"><tbody>{"".join(rows)}</tbody></table>')
+        return "".join(parts)
+    # 2019 template
+    groups: list[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = [
+        (("rules", "normative_documents"), ACTIVE_2019_DOC_TRIPLE, ACTIVE_2019_DOC_LABELS),
+        (("licensing", "other_services", "punishment", "enforcement"), ACTIVE_2019_ITEM_TRIPLE,
+         ACTIVE_2019_ITEM_LABELS),
+        (("fees",), ("prev_year_items", "change"), ACTIVE_2019_ITEM_LABELS[:2]),
+        (("procurement",), ("items", "amount_wan_yuan"), ("采购项目数量", "采购总金额（万元）")),
+    ]
+    for keys, subs, labels in groups:
+        head = "".join(f"<th>{escape(h)}</th>" for h in labels)
+        rows = []
+        for key in keys:
+            cells = "".join(
+                f"<td>{_cell(f'active_disclosure.{key}.{sub}', (ad.get(key) or {}).get(sub, 0), prov, kind=_kind2019(sub))}</td>"
+                for sub in subs
+            )
+            rows.append(f"<tr><th>{escape(ACTIVE_2019_LABELS[key])}</th>{cells}</tr>")
+        parts.append(f'<table class="grid t2"><thead><tr><th>信息内容</th>{head}</tr></thead>'
+                     f'<tbody>{"".join(rows)}</tbody></table>')
+    return "".join(parts)
+
+
+def _kind2019(sub: str) -> str:
+    if sub == "amount_wan_yuan":
+        return "amount"
+    if sub == "change":
+        return "signed"
+    return "int"
+
+
+def _table3(record: dict[str, Any], template: TemplateId, prov: dict[str, dict[str, Any]]) -> str:
+    apps = record.get("applications") or {}
+    head = "".join(f"<th>{escape(c)}</th>" for c in APPLICANT_COLUMNS)
+    rows = []
+    for key, label in application_rows(template).items():
+        values = apps.get(key) or [0] * 7
+        cells = "".join(f"<td>{_cell(f'applications.{key}[{i}]', v, prov)}</td>" for i, v in enumerate(values))
+        rows.append(f'<tr data-row="{key}"><th class="rowlabel">{escape(label)}</th>{cells}</tr>')
+    return ('<h2>表三 收到和处理政府信息公开申请情况</h2>'
+            f'<table class="grid t3"><thead><tr><th>申请人情况</th>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>')
+
+
+def _table4(record: dict[str, Any], prov: dict[str, dict[str, Any]]) -> str:
+    rl = record.get("review_litigation") or {}
+    head = "".join(f"<th>{escape(c)}</th>" for c in REVIEW_COLUMNS)
+    rows = []
+    for key, label in REVIEW_ROWS.items():
+        values = rl.get(key) or [0] * 5
+        cells = "".join(f"<td>{_cell(f'review_litigation.{key}[{i}]', v, prov)}</td>" for i, v in enumerate(values))
+        rows.append(f'<tr data-row="{key}"><th class="rowlabel">{escape(label)}</th>{cells}</tr>')
+    return ('<h2>表四 政府信息公开行政复议、行政诉讼情况</h2>'
+            f'<table class="grid t4"><thead><tr><th></th>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>')
+
+
+def utf16_offsets(text: str) -> list[int] | None:
+    """Code-point offset -> UTF-16 offset table, or None when the two agree (no astral characters).
+
+    Spans are code-point offsets into Document.text; JavaScript strings count UTF-16 units.
+    """
+    if all(ord(ch) < 0x10000 for ch in text):
+        return None
+    table = [0]
+    for ch in text:
+        table.append(table[-1] + (2 if ord(ch) >= 0x10000 else 1))
+    return table
+
+
+def _js_span(span: dict[str, int] | None, table: list[int] | None, limit: int) -> list[int] | None:
+    if not span:
+        return None
+    start, end = int(span["start"]), int(span["end"])
+    if not (0 <= start <= end <= limit):
+        return None
+    if table is not None:
+        start, end = table[start], table[end]
+    return [start, end]
+
+
+def report_page(view: dict[str, Any]) -> str:
+    """One report: the source text beside the extracted tables, checks, and the review actions."""
+    record: dict[str, Any] = view["record"]
+    template: TemplateId = record.get("template", "2021")
+    text: str | None = view.get("text")
+    table = utf16_offsets(text) if text else None
+    limit = len(text) if text else 0
+    prov_by_field: dict[str, dict[str, Any]] = {}
+    prov_js: dict[str, dict[str, Any]] = {}
+    for p in view.get("provenance") or []:
+        prov_by_field[p["field"]] = p
+        prov_js[p["field"]] = {
+            "method": p["method"], "value": p["value"], "note": p.get("note"), "label": p.get("label"),
+            "span": _js_span(p.get("span"), table, limit),
+            "label_span": _js_span(p.get("label_span"), table, limit),
+        }
+    findings: list[dict[str, Any]] = view.get("findings") or []
+    data = {
+        "id": view["id"],
+        "template": template,
+        "record": record,
+        "extracted": view.get("extracted_record") or record,
+        "outcome_keys": outcome_keys(template),
+        "row_keys": list(application_rows(template)),
+        "review_keys": list(REVIEW_ROWS),
+        "provenance": prov_js,
+        "findings": findings,
+        "rules": CHECK_RULES,
+        "has_record": view.get("has_record", True),
+    }
+    checks = "".join(
+        f'<li id="check-{rule}" class="check" data-rule="{rule}"><span class="mark"></span>'
+        f'<code>{rule}</code> {escape(label)} <span class="detail"></span></li>'
+        for rule, label in CHECK_RULES.items()
+    )
+    other = [f for f in findings if f.get("rule") not in CHECK_RULES]
+    finding_items = "".join(
+        f'<li class="finding sev-{escape(f.get("severity", "info"))}" data-cells="{escape(" ".join(f.get("cells") or []))}">'
+        f'<code>{escape(f.get("rule", ""))}</code> {escape(f.get("message", ""))}</li>'
+        for f in other
+    )
+    reasons = "".join(f"<li>{escape(r)}</li>" for r in view.get("reasons") or [])
+    history = "".join(
+        f'<li>{escape(str(h.get("created_at", "")))} · {escape(h.get("reviewer") or "")} · '
+        f'{escape(DECISION_LABELS.get(h.get("decision", ""), h.get("decision", "")))}'
+        f'{" · " + str(len(h.get("changes") or [])) + " 处修改" if h.get("changes") is not None else ""}</li>'
+        for h in view.get("history") or []
+    )
+    if text is None:
+        source_html = '<p class="empty">没有保存原文。</p>'
+    else:
+        source_html = f'<pre id="source-text">{escape(text)}</pre>'
+    status = view["status"]
+    error = f'<p class="error">{escape(view["error"])}</p>' if view.get("error") else ""
+    body = f"""<main class="report-page" data-id="{view['id']}">
+<section class="meta">
+ <h1>#{view['id']} {escape(record.get('organization') or view.get('source') or '')}
+  <span class="badge st-{escape(status)}" id="status">{escape(STATUS_LABELS.get(status, status))}</span>
+  {_decision_badge(view.get('decision'))}</h1>
+ <p class="sub">来源 {escape(view.get('source') or '')} · 格式 {escape(view.get('format') or '?')} ·
+  sha256 <code>{escape((view.get('sha256') or '')[:12])}</code> · 模板 {escape(template)}</p>
+ {error}
+ <p class="fields">
+  <label>机关 <input class="meta-field" data-field="organization" data-kind="text" value="{escape(record.get('organization') or '')}" size="24"></label>
+  <label>年度 <input class="meta-field cell" data-field="year" data-kind="int" value="{escape(_fmt(record.get('year')))}" size="5"></label>
+ </p>
+</section>
+<section class="checks-panel">
+ <ul id="checks" class="checks">{checks}</ul>
+ <ul id="findings" class="findings">{finding_items}</ul>
+ {f'<ul class="reasons">{reasons}</ul>' if reasons else ''}
+</section>
+<div class="split">
+ <section class="pane source-pane" id="source-pane"><h2>原文</h2>{source_html}</section>
+ <section class="pane tables-pane" id="tables-pane">
+  {_table2(record, template, prov_by_field)}
+  {_table3(record, template, prov_by_field)}
+  {_table4(record, prov_by_field)}
+ </section>
+</div>
+<section class="actions" id="actions">
+ <label>审核人 <input id="reviewer" size="12" required></label>
+ <label>备注 <input id="note" size="30"></label>
+ <button type="button" id="btn-accept" data-decision="accept">通过</button>
+ <button type="button" id="btn-source" data-decision="source_inconsistent">源报告自身不一致</button>
+ <button type="button" id="btn-reject" data-decision="reject">驳回</button>
+ <span id="result" role="status"></span>
+ {f'<details><summary>审核记录</summary><ul id="history">{history}</ul></details>' if history else ''}
+</section>
+</main>
+{_json_script("page-data", data)}"""
+    return _page(f"#{view['id']} 审核", body, scripts=["/static/review.js"])
+
+
+def login_page(next_url: str, error: str | None = None) -> str:
+    msg = f'<p class="error">{escape(error)}</p>' if error else ""
+    body = (
+        '<main class="login"><h1>登录</h1>'
+        '<p>此服务需要 API 令牌（EXTRACTOR_API_TOKEN）。</p>'
+        f'{msg}<form method="post" action="/login">'
+        f'<input type="hidden" name="next" value="{escape(next_url)}">'
+        '<label>令牌 <input type="password" name="token" autocomplete="current-password" required></label> '
+        '<button type="submit">登录</button></form></main>'
+    )
+    return _page("登录", body)
+
+
+def error_page(status: int, message: str) -> str:
+    return _page(f"{status}", f'<main class="error-page"><h1>{status}</h1><p>{escape(message)}</p></main>')

@@ -1,0 +1,254 @@
+// Review page: highlight a cell's source span, recheck the totals as the reviewer types, post the review.
+(function () {
+  "use strict";
+  const dataEl = document.getElementById("page-data");
+  if (!dataEl) return;
+  const data = JSON.parse(dataEl.textContent);
+  const pre = document.getElementById("source-text");
+  const sourceText = pre ? pre.textContent : "";
+  const cells = Array.from(document.querySelectorAll("input.cell"));
+  const byField = new Map(cells.map((el) => [el.dataset.field, el]));
+  const resultEl = document.getElementById("result");
+
+  // ------------------------------------------------------------ source highlighting
+  function showSpans(field) {
+    if (!pre) return;
+    const p = data.provenance[field];
+    pre.textContent = sourceText;
+    if (!p || !p.span) {
+      say(p ? `${field}：${methodText(p.method)}，原文中没有对应位置` : `${field}：没有来源信息`, "info");
+      return;
+    }
+    const marks = [{ span: p.span, cls: "hl" }];
+    if (p.label_span && (p.label_span[1] <= p.span[0] || p.label_span[0] >= p.span[1])) {
+      marks.push({ span: p.label_span, cls: "hl-label" });
+    }
+    marks.sort((a, b) => a.span[0] - b.span[0]);
+    const frag = document.createDocumentFragment();
+    let pos = 0;
+    let main = null;
+    for (const m of marks) {
+      frag.appendChild(document.createTextNode(sourceText.slice(pos, m.span[0])));
+      const mark = document.createElement("mark");
+      mark.className = m.cls;
+      mark.dataset.field = field;
+      mark.textContent = sourceText.slice(m.span[0], m.span[1]);
+      frag.appendChild(mark);
+      if (m.cls === "hl") main = mark;
+      pos = m.span[1];
+    }
+    frag.appendChild(document.createTextNode(sourceText.slice(pos)));
+    pre.textContent = "";
+    pre.appendChild(frag);
+    main.scrollIntoView({ block: "center", inline: "nearest" });
+    say(`${field}：${methodText(p.method)}${p.note ? "（" + p.note + "）" : ""}`, "info");
+  }
+
+  function methodText(method) {
+    return {
+      grid_cell: "表格单元格",
+      text_token: "正文数字",
+      split_run: "拆分连写数字",
+      blank_cell: "空白单元格记为 0",
+      row_absent: "报告未列此行，记为 0",
+      position: "按位置推定（无行标签）",
+      candidate: "多种拆分之一，未确定",
+      llm: "语言模型给出",
+      converted: "换算得出",
+    }[method] || method;
+  }
+
+  for (const el of cells) {
+    el.addEventListener("focus", () => {
+      for (const c of document.querySelectorAll("input.cell.selected")) c.classList.remove("selected");
+      el.classList.add("selected");
+      showSpans(el.dataset.field);
+    });
+    el.addEventListener("input", recheck);
+  }
+
+  // ------------------------------------------------------------ values and checks
+  const PATTERNS = { int: /^-?\d+$/, signed: /^-?\d+$/, amount: /^-?\d+(\.\d+)?$/ };
+
+  function readCell(el) {
+    const raw = el.value.trim().replace(/,/g, "");
+    if (raw === "") return 0;  // FORMAT.md: a blank cell is 0
+    if (!(PATTERNS[el.dataset.kind] || PATTERNS.int).test(raw)) return null;
+    return Number(raw);
+  }
+
+  function currentRecord() {
+    const rec = JSON.parse(JSON.stringify(data.record));
+    let invalid = [];
+    for (const el of cells) {
+      const v = readCell(el);
+      if (v === null) { invalid.push(el.dataset.field); continue; }
+      setPath(rec, el.dataset.field, v);
+    }
+    const org = document.querySelector('.meta-field[data-field="organization"]');
+    if (org) rec.organization = org.value.trim();
+    return { rec, invalid };
+  }
+
+  function parsePath(field) {
+    const parts = [];
+    for (const piece of field.split(".")) {
+      const m = /^(\w+)\[(\d+)\]$/.exec(piece);
+      if (m) { parts.push(m[1], Number(m[2])); } else { parts.push(piece); }
+    }
+    return parts;
+  }
+
+  function getPath(obj, field) {
+    let o = obj;
+    for (const k of parsePath(field)) { if (o == null) return undefined; o = o[k]; }
+    return o;
+  }
+
+  function setPath(obj, field, value) {
+    const parts = parsePath(field);
+    let o = obj;
+    for (let i = 0; i < parts.length - 1; i++) {
+      if (o[parts[i]] == null) o[parts[i]] = typeof parts[i + 1] === "number" ? [] : {};
+      o = o[parts[i]];
+    }
+    o[parts[parts.length - 1]] = value;
+  }
+
+  function sum(xs) { return xs.reduce((a, b) => a + b, 0); }
+
+  // The four consistency rules of FORMAT.md, mirrored from extractor/checks.py.
+  function runChecks(rec) {
+    const apps = rec.applications || {};
+    const rl = rec.review_litigation || {};
+    const out = { row_total: [], processed_total: [], balance: [], review_total: [] };
+    const a = (k) => apps[k] || [0, 0, 0, 0, 0, 0, 0];
+    for (const key of data.row_keys) {
+      const v = a(key);
+      const s = sum(v.slice(0, 6));
+      if (s !== v[6]) {
+        out.row_total.push({ cells: v.map((_, i) => `applications.${key}[${i}]`), msg: `${key}: ${s} ≠ ${v[6]}` });
+      }
+    }
+    for (let c = 0; c < 7; c++) {
+      const s = sum(data.outcome_keys.map((k) => a(k)[c]));
+      const t = a("total_processed")[c];
+      if (s !== t) {
+        out.processed_total.push({
+          cells: [`applications.total_processed[${c}]`, ...data.outcome_keys.map((k) => `applications.${k}[${c}]`)],
+          msg: `列${c + 1}: ${s} ≠ ${t}`,
+        });
+      }
+      const left = a("new_received")[c] + a("carried_over")[c];
+      const right = a("total_processed")[c] + a("carried_forward")[c];
+      if (left !== right) {
+        out.balance.push({
+          cells: ["new_received", "carried_over", "total_processed", "carried_forward"].map((k) => `applications.${k}[${c}]`),
+          msg: `列${c + 1}: ${left} ≠ ${right}`,
+        });
+      }
+    }
+    for (const key of data.review_keys) {
+      const v = rl[key] || [0, 0, 0, 0, 0];
+      const s = sum(v.slice(0, 4));
+      if (s !== v[4]) {
+        out.review_total.push({ cells: v.map((_, i) => `review_litigation.${key}[${i}]`), msg: `${key}: ${s} ≠ ${v[4]}` });
+      }
+    }
+    return out;
+  }
+
+  function recheck() {
+    const { rec, invalid } = currentRecord();
+    for (const el of cells) {
+      el.classList.remove("fail", "fail-strong");
+      el.classList.toggle("invalid", invalid.includes(el.dataset.field));
+      const orig = getPath(data.extracted, el.dataset.field);
+      const now = readCell(el);
+      el.classList.toggle("edited", now !== null && orig !== undefined && Number(orig) !== now);
+    }
+    const results = runChecks(rec);
+    for (const [rule, failures] of Object.entries(results)) {
+      const li = document.getElementById(`check-${rule}`);
+      if (!li) continue;
+      li.classList.toggle("ok", failures.length === 0);
+      li.classList.toggle("fail", failures.length > 0);
+      li.querySelector(".mark").textContent = failures.length ? "✗" : "✓";
+      li.querySelector(".detail").textContent = failures.length
+        ? `（${failures.length} 处：${failures.slice(0, 3).map((f) => f.msg).join("；")}${failures.length > 3 ? "…" : ""}）`
+        : "";
+      for (const f of failures) {
+        f.cells.forEach((field, i) => {
+          const el = byField.get(field);
+          if (!el) return;
+          el.classList.add("fail");
+          // the total cell of a failing sum is the first (row rules: the last) named
+          if ((rule === "row_total" || rule === "review_total") ? i === f.cells.length - 1 : i === 0) {
+            el.classList.add("fail-strong");
+          }
+        });
+      }
+    }
+    document.body.dataset.checks = Object.values(results).every((f) => f.length === 0) ? "ok" : "fail";
+    return { rec, invalid, results };
+  }
+
+  // Server findings other than the four rules (e.g. unsettled splits) stay marked until resubmitted.
+  for (const f of data.findings) {
+    if (data.rules[f.rule]) continue;
+    for (const field of f.cells || []) {
+      const el = byField.get(field);
+      if (el) { el.classList.add(f.severity === "info" ? "note" : "flag"); el.title += ` · ${f.rule}: ${f.message}`; }
+    }
+  }
+
+  // ------------------------------------------------------------ review actions
+  function say(msg, kind) {
+    if (!resultEl) return;
+    resultEl.textContent = msg;
+    resultEl.className = kind || "";
+  }
+
+  const reviewerEl = document.getElementById("reviewer");
+  try { reviewerEl.value = localStorage.getItem("extractor.reviewer") || ""; } catch (e) { /* storage off */ }
+
+  async function submit(decision) {
+    const reviewer = reviewerEl.value.trim();
+    if (!reviewer) { say("请填写审核人。", "error"); reviewerEl.focus(); return; }
+    try { localStorage.setItem("extractor.reviewer", reviewer); } catch (e) { /* storage off */ }
+    const { rec, invalid } = recheck();
+    if (invalid.length && decision !== "reject") {
+      say(`这些单元格不是数字：${invalid.join(", ")}`, "error");
+      return;
+    }
+    const body = { reviewer, decision, note: document.getElementById("note").value.trim() || null };
+    if (decision !== "reject" || data.has_record) body.record = rec;
+    if (decision === "reject" && invalid.length) delete body.record;
+    say("提交中…", "info");
+    let resp;
+    try {
+      resp = await fetch(`/v1/extractions/${data.id}/review`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify(body),
+      });
+    } catch (e) {
+      say(`无法连接服务：${e}`, "error");
+      return;
+    }
+    const payload = await resp.json().catch(() => null);
+    if (!resp.ok) {
+      const err = (payload && payload.error) || { message: resp.statusText };
+      say(`提交失败（${resp.status}）：${err.message}`, "error");
+      return;
+    }
+    window.location.href = `/review?done=${data.id}`;
+  }
+
+  for (const btn of document.querySelectorAll("#actions button[data-decision]")) {
+    btn.addEventListener("click", () => submit(btn.dataset.decision));
+  }
+
+  recheck();
+  document.body.dataset.ready = "1";
+})();
