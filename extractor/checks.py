@@ -1,0 +1,71 @@
+"""The consistency rules of FORMAT.md, run on a canonical record: findings that name the cells."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .result import Finding
+from .template import APPLICANT_COLUMNS, REVIEW_COLUMNS, REVIEW_ROWS, application_rows, outcome_keys
+
+RULES = ("row_total", "processed_total", "balance", "review_total")
+
+
+def _cell(row: str, col: int) -> str:
+    return f"applications.{row}[{col}]"
+
+
+def check_record(record: dict[str, Any]) -> list[Finding]:
+    """Every broken rule, one finding per row / column / list (severity 'review' by default;
+    the caller decides whether a break is printed in the source)."""
+    findings: list[Finding] = []
+    template = record.get("template", "2021")
+    apps: dict[str, list[int]] = record.get("applications", {})
+    rows = [k for k in application_rows(template) if k in apps]
+    for key in rows:
+        v = apps[key]
+        if sum(v[:6]) != v[6]:
+            findings.append(Finding(
+                rule="row_total", severity="review",
+                message=f"{application_rows(template)[key]}: 总计 {v[6]} ≠ {'+'.join(map(str, v[:6]))} = {sum(v[:6])}",
+                cells=[_cell(key, c) for c in range(7)],
+                numbers={"row": key, "printed_total": v[6], "sum": sum(v[:6])}))
+    outcomes = [k for k in outcome_keys(template) if k in apps]
+    total = apps.get("total_processed")
+    if total is not None:
+        for c in range(7):
+            s = sum(apps[k][c] for k in outcomes)
+            if s != total[c]:
+                findings.append(Finding(
+                    rule="processed_total", severity="review",
+                    message=f"（七）总计 [{APPLICANT_COLUMNS[c]}] {total[c]} ≠ sum of the outcome rows {s}",
+                    cells=[_cell("total_processed", c)] + [_cell(k, c) for k in outcomes if apps[k][c]],
+                    numbers={"column": APPLICANT_COLUMNS[c], "printed_total": total[c], "sum": s}))
+    need = ("new_received", "carried_over", "total_processed", "carried_forward")
+    if all(k in apps for k in need):
+        for c in range(7):
+            left = apps["new_received"][c] + apps["carried_over"][c]
+            right = apps["total_processed"][c] + apps["carried_forward"][c]
+            if left != right:
+                findings.append(Finding(
+                    rule="balance", severity="review",
+                    message=(f"[{APPLICANT_COLUMNS[c]}] 新收 {apps['new_received'][c]} + 上年结转 "
+                             f"{apps['carried_over'][c]} = {left} ≠ 总计 {apps['total_processed'][c]} + "
+                             f"结转下年度 {apps['carried_forward'][c]} = {right}"),
+                    cells=[_cell(k, c) for k in need],
+                    numbers={"column": APPLICANT_COLUMNS[c], "received": left, "settled": right}))
+    for key, label in REVIEW_ROWS.items():
+        v = record.get("review_litigation", {}).get(key)
+        if v is not None and sum(v[:4]) != v[4]:
+            findings.append(Finding(
+                rule="review_total", severity="review",
+                message=f"{label}: 总计 {v[4]} ≠ {'+'.join(map(str, v[:4]))} = {sum(v[:4])}",
+                cells=[f"review_litigation.{key}[{i}]" for i in range(5)],
+                numbers={"row": key, "printed_total": v[4], "sum": sum(v[:4]),
+                         "columns": list(REVIEW_COLUMNS)}))
+    return findings
+
+
+def broken_rules(record: dict[str, Any]) -> list[str]:
+    """The rule ids the record breaks, in FORMAT.md order (for `source_inconsistencies`)."""
+    broken = {f.rule for f in check_record(record)}
+    return [r for r in RULES if r in broken]

@@ -1,0 +1,188 @@
+"""Section 二 (主动公开) by rules, for both templates; glued runs with several readings stay open."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Callable, Literal
+
+from .labels import loose
+from .split import Piece, TooManySplits, enumerate_splits
+from .tokens import Token, row_tokens
+
+FieldStatus = Literal["ok", "absent", "blank", "ambiguous", "unreadable"]
+
+_HEAD_2021 = re.compile("|".join(loose(w) for w in ("本年制发件数", "本年废止件数", "现行有效件数", "本年制发", "现行有效")))
+_HEAD_2019 = re.compile("|".join(loose(w) for w in ("本年新制作数量", "本年新公开数量", "对外公开总数量", "上一年项目数量", "政府集中采购")))
+_SECTION_TWO = re.compile(loose("主动公开政府信息情况"))
+_ARTICLE_20 = re.compile(loose("第二十条"))
+_WAN = re.compile(loose("万元"))
+_YUAN = re.compile(r"[（(]\s*(?:单位\s*[:：]?\s*)?元\s*[）)]|" + loose("金额（元）") + r"|\d\s*元")
+
+
+@dataclass
+class Item:
+    """One row of 表二 as read: its label, numbers and how settled they are."""
+
+    key: str
+    n: int
+    label: str | None = None
+    label_span: tuple[int, int] | None = None
+    tokens: list[Token] = field(default_factory=list)
+    candidates: list[list[Piece]] = field(default_factory=list)
+    chosen: list[Piece] | None = None
+    status: FieldStatus = "ok"
+    note: str = ""
+
+
+@dataclass
+class Table2:
+    template: Literal["2021", "2019"] | None
+    items: dict[str, Item]
+    span: tuple[int, int]
+    amount_unit: Literal["万元", "元"] = "万元"    # unit of the money column as printed
+    notes: list[str] = field(default_factory=list)
+
+
+# key, cells, label alternatives (most specific first)
+_ROWS_2021: list[tuple[str, int, tuple[str, ...]]] = [
+    ("rules", 3, ("规章",)),
+    ("normative_documents", 3, ("行政规范性文件", "规范性文件")),
+    ("licensing_decisions", 1, ("行政许可",)),
+    ("punishment_decisions", 1, ("行政处罚",)),
+    ("enforcement_decisions", 1, ("行政强制",)),
+    ("fees_wan_yuan", 1, ("行政事业性收费",)),
+]
+_ROWS_2019: list[tuple[str, int, tuple[str, ...]]] = [
+    ("rules", 3, ("规章",)),
+    ("normative_documents", 3, ("行政规范性文件", "规范性文件")),
+    ("licensing", 3, ("行政许可",)),
+    ("other_services", 3, ("其他对外管理服务事项", "其他对外管理服务")),
+    ("punishment", 3, ("行政处罚",)),
+    ("enforcement", 3, ("行政强制",)),
+    ("fees", 2, ("行政事业性收费",)),
+    ("procurement", 2, ("政府集中采购",)),
+]
+_NEGATIVE_OK = {"licensing", "other_services", "punishment", "enforcement", "fees"}  # 本年增/减
+
+
+def detect_template(text: str, start: int, end: int) -> Literal["2021", "2019"] | None:
+    """Which template section 二 follows, from its column headers."""
+    h21 = len(_HEAD_2021.findall(text, start, end))
+    h19 = len(_HEAD_2019.findall(text, start, end))
+    if h21 == h19 == 0:
+        return None
+    return "2021" if h21 >= h19 else "2019"
+
+
+def find_table2_span(text: str, table3_start: int | None) -> tuple[int, int]:
+    end = table3_start if table3_start is not None else len(text)
+    starts = [m.start() for m in _SECTION_TWO.finditer(text, 0, end)]
+    art = _ARTICLE_20.search(text, starts[-1] if starts else 0, end)
+    if art is None and starts:
+        return starts[-1], end
+    if art is None:
+        art = _ARTICLE_20.search(text, 0, end)
+    return (art.start() if art else (starts[-1] if starts else 0)), end
+
+
+def extract_table2(text: str, table3_start: int | None, template_hint: str | None = None) -> Table2:
+    start, end = find_table2_span(text, table3_start)
+    template = detect_template(text, start, end) or template_hint  # type: ignore[assignment]
+    specs = _ROWS_2019 if template == "2019" else _ROWS_2021
+    items: dict[str, Item] = {}
+    hits: list[tuple[int, int, str]] = []
+    for key, n, alts in specs:
+        item = Item(key=key, n=n)
+        items[key] = item
+        pattern = re.compile("|".join(loose(a) for a in alts))
+        for m in pattern.finditer(text, start, end):
+            # the row label, not a header word: it must be followed by its numbers before the
+            # next label; take the first occurrence that has any
+            item.label, item.label_span = m.group(0), (m.start(), m.end())
+            break
+        if item.label_span is None:
+            item.status = "absent"
+        else:
+            hits.append((item.label_span[0], item.label_span[1], key))
+    hits.sort()
+    # a label that sits inside another one (规范性文件 in 行政规范性文件) was skipped by the regex
+    for i, (a, b, key) in enumerate(hits):
+        seg_end = hits[i + 1][0] if i + 1 < len(hits) else end
+        items[key].tokens = row_tokens(text, b, seg_end, stop_at_text=True)
+    table = Table2(template=template, items=items, span=(start, end))
+    money_key = "procurement" if template == "2019" else "fees_wan_yuan"
+    table.amount_unit = _amount_unit(text, items[money_key], start, end, template)
+    for key, item in items.items():
+        _settle(item, _accept_for(key, template))
+    return table
+
+
+def _amount_unit(text: str, item: Item, start: int, end: int, template: str | None) -> Literal["万元", "元"]:
+    """万元 unless the money column's header or the value itself says 元."""
+    if item.label_span is None:
+        return "万元"
+    # header of the money row's sub-table: between the previous 第二十条 and the label
+    head_start = max((m.start() for m in _ARTICLE_20.finditer(text, start, item.label_span[0])), default=start)
+    header = text[head_start:item.label_span[0]]
+    after = text[item.label_span[1]:min(end, item.label_span[1] + 40)]
+    if _WAN.search(header) or _WAN.search(after[:30]):
+        return "万元"
+    if _YUAN.search(header) or re.match(r"[\s\d.,]*元", after):
+        return "元"
+    return "万元"
+
+
+def _accept_for(key: str, template: str | None) -> Callable[[list], bool]:
+    def accept(values: list) -> bool:
+        for i, v in enumerate(values):
+            if v < 0 and not (key in _NEGATIVE_OK and i == 1):
+                return False
+            if isinstance(v, Decimal) and not _money_cell(key, i, template):
+                return False
+        return True
+    return accept
+
+
+def _money_cell(key: str, index: int, template: str | None) -> bool:
+    return (key == "fees_wan_yuan") or (key == "procurement" and index == 1)
+
+
+def _settle(item: Item, accept: Callable[[list], bool]) -> None:
+    if item.status == "absent":
+        return
+    toks = item.tokens
+    if not toks:
+        item.status = "blank"
+        item.chosen = [Piece(0, -1, -1, "blank_cell")] * item.n
+        item.note = "printed with no numbers: empty cells read as 0"
+        return
+    try:
+        cands = [c for c in enumerate_splits(toks, item.n) if accept([p.value for p in c])]
+    except TooManySplits:
+        item.status = "ambiguous"
+        item.note = "too many ways to split the digits"
+        return
+    if len(toks) == item.n and cands:
+        item.candidates = cands[:1]
+        item.chosen = cands[0]
+        return
+    if len(toks) < item.n and all(t.kind == "blank" or t.digits.strip("0.") == "" for t in toks) and not cands:
+        item.status = "blank"
+        item.chosen = [Piece(0, t.start, t.end, "blank_cell") for t in toks] + \
+            [Piece(0, -1, -1, "blank_cell")] * (item.n - len(toks))
+        item.note = f"only {len(toks)} of {item.n} cells printed, all zero; the empty cells read as 0"
+        return
+    item.candidates = cands
+    if len(cands) == 1:
+        item.chosen = cands[0]
+    elif not cands:
+        item.status = "unreadable"
+        item.note = f"cannot read {item.n} numbers from '{' '.join(t.text for t in toks)}'"
+    else:
+        item.status = "ambiguous"
+        shown = "; ".join("/".join(str(p.value) for p in c) for c in cands[:6])
+        more = f" (+{len(cands) - 6} more)" if len(cands) > 6 else ""
+        item.note = (f"the glued digits '{''.join(t.text for t in toks)}' can be read "
+                     f"{len(cands)} ways: {shown}{more}")

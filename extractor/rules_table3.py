@@ -1,0 +1,239 @@
+"""Section 三 by rules: find each row label, read its numbers, split glued runs by the sums."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from itertools import product
+from typing import Literal
+
+from .labels import label_regex, loose
+from .split import Piece, TooManySplits, admissible
+from .tokens import Token, row_tokens
+
+N = 7
+RowStatus = Literal["ok", "absent", "blank", "ambiguous", "unreadable"]
+
+# key, ordinal, label alternatives (most specific first); the order is the template's
+_ROWS_HEAD: list[tuple[str, str | None, tuple[str, ...]]] = [
+    ("new_received", "一", ("本年新收政府信息公开申请数量", "本年新收")),
+    ("carried_over", "二", ("上年结转政府信息公开申请数量", "上年结转")),
+    ("granted", None, ("（一）予以公开", "予以公开")),
+    ("partially_granted", None, ("（二）部分公开", "部分公开")),
+    ("withheld_state_secret", "1", ("属于国家秘密", "国家秘密")),
+    ("withheld_prohibited_by_law", "2", ("其他法律行政法规禁止公开", "其他法律", "法规禁止公开", "禁止公开")),
+    ("withheld_three_safeties_one_stability", "3", ("危及“三安全一稳定”", "危及\"三安全一稳定\"", "危及", "三安全一稳定")),
+    ("withheld_third_party_rights", "4", ("保护第三方合法权益", "第三方合法权益", "第三方")),
+    ("withheld_internal_affairs", "5", ("属于三类内部事务信息", "三类内部事务", "内部事务")),
+    ("withheld_process_information", "6", ("属于四类过程性信息", "四类过程性", "过程性信息")),
+    ("withheld_enforcement_files", "7", ("属于行政执法案卷", "属于行政执法案件", "行政执法案卷", "执法案卷", "执法案件")),
+    ("withheld_administrative_query", "8", ("属于行政查询事项", "行政查询事项", "行政查询")),
+    ("unavailable_not_held", "1", ("本机关不掌握相关政府信息", "本机关不掌握", "不掌握")),
+    ("unavailable_needs_creation", "2", ("没有现成信息需要另行制作", "没有现成信息", "另行制作")),
+    ("unavailable_unclear_after_correction", "3", ("补正后申请内容仍不明确", "补正后", "仍不明确")),
+    ("not_processed_petition", "1", ("信访举报投诉类申请", "信访举报投诉", "信访")),
+    ("not_processed_duplicate", "2", ("重复申请",)),
+    ("not_processed_publication", "3", ("要求提供公开出版物", "公开出版物", "出版物")),
+    ("not_processed_mass_repeated", "4", ("无正当理由大量反复申请", "大量反复申请", "大量反复")),
+    ("not_processed_confirmation", "5", ("要求行政机关确认或重新出具已获取信息", "要求行政机关确认", "重新出具")),
+]
+_ROWS_OTHER_2021: list[tuple[str, str | None, tuple[str, ...]]] = [
+    ("other_overdue_correction", "1", ("申请人无正当理由逾期不补正", "逾期不补正", "不补正")),
+    ("other_overdue_fee", "2", ("申请人逾期未按收费通知要求缴纳费用", "逾期未按收费通知", "缴纳费用")),
+    ("other_other", "3", ("其他",)),
+]
+_ROW_OTHER_2019 = ("other_processing", None, ("（六）其他处理", "其他处理", "（六）其他"))
+_ROWS_TAIL: list[tuple[str, str | None, tuple[str, ...]]] = [
+    ("total_processed", None, ("（七）总计", "总计")),
+    ("carried_forward", "四", ("结转下年度继续办理", "结转下年度", "结转下一年度")),
+]
+_SUBROWS_OF_SIX = re.compile(loose("不补正") + "|" + loose("缴纳费用") + "|" + loose("收费通知"))
+_TABLE4_START = re.compile(loose("行政复议") + "|" + r"五\s*[、.]|" + loose("结果维持"))
+
+
+@dataclass
+class Row:
+    key: str
+    label: str | None = None
+    label_span: tuple[int, int] | None = None
+    tokens: list[Token] = field(default_factory=list)
+    candidates: list[list[Piece]] = field(default_factory=list)
+    chosen: list[Piece] | None = None
+    status: RowStatus = "ok"
+    settled_by: str = ""     # "" (as printed), "row_total", "table_sums"
+    note: str = ""
+
+    @property
+    def values(self) -> list[int] | None:
+        return None if self.chosen is None else [int(p.value) for p in self.chosen]
+
+
+@dataclass
+class Table3:
+    rows: dict[str, Row]
+    six_form: Literal["2021", "2019"]   # （六） printed as three sub-rows, or one row
+    span: tuple[int, int]
+    notes: list[str] = field(default_factory=list)
+
+
+def _row_specs(six_form: str) -> list[tuple[str, str | None, tuple[str, ...]]]:
+    other = _ROWS_OTHER_2021 if six_form == "2021" else [_ROW_OTHER_2019]
+    return [*_ROWS_HEAD, *other, *_ROWS_TAIL]
+
+
+def find_table3_start(text: str) -> int | None:
+    """Where section 三's table begins: the 一、本年新收… row followed by 二、上年结转…."""
+    first = label_regex(_ROWS_HEAD[0][2], "一")
+    second = label_regex(_ROWS_HEAD[1][2], "二")
+    for m in first.finditer(text):
+        if second.search(text, m.end(), m.end() + 800):
+            return m.start()
+    return None
+
+
+def extract_table3(text: str) -> Table3 | None:
+    """Read section 三 from normalised text; None when its first rows cannot be found."""
+    start = find_table3_start(text)
+    if start is None:
+        return None
+    fwd = label_regex(_ROWS_TAIL[1][2], "四")
+    # the table ends after the 结转下年度 row; section 四 starts with 行政复议 / 五、
+    last = None
+    for m in fwd.finditer(text, start):
+        last = m
+        break
+    search_end = len(text)
+    if last is not None:
+        t4 = _TABLE4_START.search(text, last.end())
+        search_end = t4.start() if t4 else len(text)
+    window = text[start:search_end]
+    six_form: Literal["2021", "2019"] = "2021" if _SUBROWS_OF_SIX.search(window) else "2019"
+    specs = _row_specs(six_form)
+
+    rows: dict[str, Row] = {}
+    found: list[tuple[str, re.Match[str]]] = []
+    pos = start
+    for key, ordinal, alts in specs:
+        m = label_regex(alts, ordinal).search(text, pos, search_end)
+        if m is None:
+            rows[key] = Row(key=key, status="absent")
+            continue
+        rows[key] = Row(key=key, label=m.group(0), label_span=(m.start(), m.end()))
+        found.append((key, m))
+        pos = m.end()
+
+    for i, (key, m) in enumerate(found):
+        seg_end = found[i + 1][1].start() if i + 1 < len(found) else search_end
+        last_row = i + 1 == len(found)
+        rows[key].tokens = row_tokens(text, m.end(), seg_end, stop_at_text=last_row)
+
+    table = Table3(rows=rows, six_form=six_form, span=(start, search_end))
+    for row in rows.values():
+        _row_candidates(row)
+    _resolve_with_table_sums(table)
+    return table
+
+
+def _row_total_ok(v: list) -> bool:
+    return sum(v[:6]) == v[6]
+
+
+def _row_candidates(row: Row) -> None:
+    if row.status == "absent":
+        return
+    toks = row.tokens
+    if not toks:
+        row.status = "blank"
+        row.chosen = [Piece(0, -1, -1, "blank_cell")] * N
+        row.note = "row printed with no numbers: empty cells read as 0"
+        return
+    if len(toks) == N:
+        # nothing glued: the numbers as printed, whatever their sums say
+        cands = list(_as_printed(toks))
+        if cands:
+            row.candidates = cands
+            row.chosen = cands[0]
+            return
+    if len(toks) > N:
+        row.status = "unreadable"
+        row.note = f"{len(toks)} numbers found where the row has {N} cells"
+        return
+    digits = sum(len(t.digits) if t.kind == "run" else 1 for t in toks)
+    if digits < N:
+        if all(t.kind == "blank" or (t.digits and int(float(t.digits)) == 0) for t in toks):
+            row.status = "blank"
+            row.chosen = [Piece(0, t.start, t.end, "blank_cell") for t in toks] + \
+                [Piece(0, -1, -1, "blank_cell")] * (N - len(toks))
+            row.note = f"only {len(toks)} of {N} cells printed, all zero; the empty cells read as 0"
+            return
+        row.status = "unreadable"
+        row.note = f"only {digits} digits for {N} cells"
+        return
+    try:
+        row.candidates = admissible(toks, N, _row_total_ok)
+    except TooManySplits:
+        row.status = "ambiguous"
+        row.note = "too many ways to split the digits"
+        return
+    if len(row.candidates) == 1:
+        row.chosen = row.candidates[0]
+        row.settled_by = "row_total"
+    elif not row.candidates:
+        row.status = "unreadable"
+        row.note = "no split of the printed digits makes the row add up to its 总计"
+    else:
+        row.status = "ambiguous"
+
+
+def _as_printed(toks: list[Token]):
+    from .split import enumerate_splits
+    yield from enumerate_splits(toks, N)
+
+
+def _resolve_with_table_sums(table: Table3, limit: int = 100_000) -> None:
+    """Rows with several admissible splits: keep the combination that makes the table add up."""
+    open_rows = [r for r in table.rows.values() if r.status == "ambiguous" and r.candidates]
+    if not open_rows:
+        return
+    combos = 1
+    for r in open_rows:
+        combos *= len(r.candidates)
+    if combos > limit:
+        table.notes.append(f"{combos} combinations of splits: too many to check")
+        return
+    outcome = [k for k in table.rows if k not in ("new_received", "carried_over", "total_processed",
+                                                  "carried_forward")]
+    fixed = {k: r.values for k, r in table.rows.items() if r.chosen is not None}
+    winners = []
+    for choice in product(*(r.candidates for r in open_rows)):
+        vals = dict(fixed)
+        for r, c in zip(open_rows, choice):
+            vals[r.key] = [int(p.value) for p in c]
+        if _table_sums_ok(vals, outcome):
+            winners.append(choice)
+            if len(winners) > 1:
+                break
+    if len(winners) == 1:
+        for r, c in zip(open_rows, winners[0]):
+            r.chosen = list(c)
+            r.status = "ok"
+            r.settled_by = "table_sums"
+    else:
+        why = "several" if winners else "none of the"
+        for r in open_rows:
+            r.note = (f"{len(r.candidates)} splits make the row add up, and {why} combinations "
+                      "satisfy the column totals")
+
+
+def _table_sums_ok(vals: dict[str, list[int] | None], outcome: list[str]) -> bool:
+    def col(k: str, c: int) -> int:
+        v = vals.get(k)
+        return 0 if v is None else v[c]
+    for c in range(N):
+        if vals.get("total_processed") is not None:
+            if sum(col(k, c) for k in outcome) != col("total_processed", c):
+                return False
+            if vals.get("new_received") is not None and vals.get("carried_forward") is not None:
+                if col("new_received", c) + col("carried_over", c) != col("total_processed", c) + col("carried_forward", c):
+                    return False
+    return True

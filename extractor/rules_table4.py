@@ -1,0 +1,105 @@
+"""Section 四 by rules: the 15 numbers of 行政复议 / 行政诉讼, glued runs split by the 总计 cells."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .labels import loose
+from .split import Piece, TooManySplits, admissible, enumerate_splits
+from .tokens import Token, has_label_text, row_tokens
+
+N = 15
+_HEADER_START = re.compile(loose("结果维持"))
+_HEADER_WORDS = re.compile("|".join(loose(w) for w in (
+    "政府信息公开行政复议", "行政复议", "行政诉讼", "结果维持", "结果纠正", "其他结果", "尚未审结",
+    "总计", "未经复议直接起诉", "复议后起诉", "直接起诉", "复议", "诉讼", "情况", "数量", "项目", "类别",
+)))
+_SECTION_FIVE = re.compile(r"五\s*[、.]\s*[^\d\s]")
+_NOISE = re.compile(r"[\s|#*:：（）()\-—/、,，.]+")
+
+
+@dataclass
+class Table4:
+    status: Literal["ok", "absent", "ambiguous", "unreadable"]
+    tokens: list[Token] = field(default_factory=list)
+    candidates: list[list[Piece]] = field(default_factory=list)
+    chosen: list[Piece] | None = None
+    settled_by: str = ""
+    header_span: tuple[int, int] | None = None
+    note: str = ""
+
+    @property
+    def values(self) -> list[int] | None:
+        return None if self.chosen is None else [int(p.value) for p in self.chosen]
+
+
+def _header_like(s: str) -> bool:
+    """True when s is only header vocabulary / punctuation (no prose)."""
+    rest = _NOISE.sub("", _HEADER_WORDS.sub("", s))
+    return not has_label_text(rest)
+
+
+def _groups_ok(v: list) -> bool:
+    return all(sum(v[i * 5:i * 5 + 4]) == v[i * 5 + 4] for i in range(3))
+
+
+def extract_table4(text: str, start: int) -> Table4:
+    """Read section 四's table, searching from `start` (the end of section 三's table)."""
+    h = _HEADER_START.search(text, start)
+    if h is None:
+        return Table4(status="absent", note="the 行政复议/行政诉讼 table (结果维持 …) was not found")
+    five = _SECTION_FIVE.search(text, h.end())
+    end = five.start() if five else len(text)
+    raw = row_tokens(text, h.start(), end)
+    tokens: list[Token] = []
+    prev = h.start()
+    for t in raw:
+        if not _header_like(text[prev:t.start]):
+            if tokens:
+                break           # prose after the table
+            # prose between header and numbers: keep looking only while nothing was read
+        tokens.append(t)
+        prev = t.end
+        if len(tokens) > N + 5:
+            break
+    table = Table4(status="ok", tokens=tokens, header_span=(h.start(), h.end()))
+    if not tokens:
+        table.status = "unreadable"
+        table.note = "no numbers after the 行政复议/行政诉讼 header"
+        return table
+    if len(tokens) == N:
+        table.candidates = list(enumerate_splits(tokens, N))
+        table.chosen = table.candidates[0]
+        return table
+    if len(tokens) > N:
+        table.status = "unreadable"
+        table.note = f"{len(tokens)} numbers where the table has {N} cells"
+        return table
+    digits = sum(len(t.digits) if t.kind == "run" else 1 for t in tokens)
+    if digits < N:
+        if all(t.kind == "blank" or int(float(t.digits or 0)) == 0 for t in tokens):
+            table.chosen = [Piece(0, t.start, t.end, "blank_cell") for t in tokens] + \
+                [Piece(0, -1, -1, "blank_cell")] * (N - len(tokens))
+            table.note = f"only {len(tokens)} of {N} cells printed, all zero; the empty cells read as 0"
+            return table
+        table.status = "unreadable"
+        table.note = f"only {digits} digits for {N} cells"
+        return table
+    try:
+        table.candidates = admissible(tokens, N, _groups_ok)
+    except TooManySplits:
+        table.status = "ambiguous"
+        table.note = "too many ways to split the digits"
+        return table
+    if len(table.candidates) == 1:
+        table.chosen = table.candidates[0]
+        table.settled_by = "review_totals"
+    elif not table.candidates:
+        table.status = "unreadable"
+        table.note = "no split of the printed digits makes each 总计 equal the sum of its four results"
+    else:
+        table.status = "ambiguous"
+        table.note = f"{len(table.candidates)} splits of the digits satisfy the 总计 cells"
+    return table

@@ -1,0 +1,125 @@
+"""Enumerate the ways a row's tokens (glued digit runs included) can be read as N numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import combinations
+from typing import Callable, Iterator, Sequence
+
+from .tokens import Token
+
+Number = int | Decimal
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One number of a row, with where it was printed and how it was read."""
+
+    value: Number
+    start: int
+    end: int
+    method: str  # grid_cell | text_token | split_run | blank_cell
+
+
+class TooManySplits(Exception):
+    """The search space is too large to enumerate safely."""
+
+
+def _parse(s: str) -> Number:
+    s = s.replace(",", "")
+    return Decimal(s) if "." in s else int(s)
+
+
+def _valid_piece(s: str) -> bool:
+    # a number is never printed with a leading zero ('05'), except '0' itself and '0.x'
+    if s.startswith("-"):
+        s = s[1:]
+        if not s or s == "0":
+            return False
+    return not (len(s) > 1 and s[0] == "0" and s[1] != ".")
+
+
+def _cuts(tok: Token, pieces: int) -> Iterator[list[Piece]]:
+    """Every way to cut one run token into `pieces` numbers."""
+    text = tok.text
+    if pieces == 1:
+        if "," in text or _valid_piece(text):
+            yield [Piece(_parse(text), tok.start, tok.end, "text_token")]
+        return
+    if "," in text:
+        return  # a number printed with thousands separators is one number
+    dot = text.find(".")
+    # a decimal part belongs to the last piece: cut only inside the integer digits;
+    # a minus sign stays with the first piece
+    cut_limit = dot if dot >= 0 else len(text)
+    first_cut = 2 if text.startswith("-") else 1
+    for cuts in combinations(range(first_cut, cut_limit), pieces - 1):
+        bounds = (0, *cuts, len(text))
+        parts = [text[bounds[i]:bounds[i + 1]] for i in range(pieces)]
+        if not all(_valid_piece(p) for p in parts):
+            continue
+        yield [
+            Piece(_parse(parts[i]), tok.start + bounds[i], tok.start + bounds[i + 1], "split_run")
+            for i in range(pieces)
+        ]
+
+
+def _max_pieces(tok: Token) -> int:
+    if tok.kind != "run" or "," in tok.text:
+        return 1
+    dot = tok.text.find(".")
+    n = dot if dot >= 0 else len(tok.text)
+    return n - 1 if tok.text.startswith("-") else n
+
+
+def enumerate_splits(tokens: Sequence[Token], n: int, *, limit: int = 200_000) -> Iterator[list[Piece]]:
+    """All readings of `tokens` as exactly `n` numbers (cells and blanks are one number each).
+
+    Raises TooManySplits when more than `limit` readings would be produced.
+    """
+    maxima = [_max_pieces(t) for t in tokens]
+    if len(tokens) > n or sum(maxima) < n:
+        return
+    produced = 0
+
+    def rec(i: int, remaining: int) -> Iterator[list[Piece]]:
+        nonlocal produced
+        if i == len(tokens):
+            if remaining == 0:
+                produced += 1
+                if produced > limit:
+                    raise TooManySplits(f"more than {limit} readings")
+                yield []
+            return
+        tok = tokens[i]
+        rest_min = len(tokens) - i - 1
+        rest_max = sum(maxima[i + 1:])
+        if tok.kind == "blank":
+            options: Iterator[list[Piece]] = iter([[Piece(0, tok.start, tok.end, "blank_cell")]])
+            counts = [1]
+        elif tok.kind == "cell":
+            options = iter([[Piece(_parse(tok.text), tok.start, tok.end, "grid_cell")]])
+            counts = [1]
+        else:
+            counts = [p for p in range(1, maxima[i] + 1) if rest_min <= remaining - p <= rest_max]
+            options = (cut for p in counts for cut in _cuts(tok, p))
+        if tok.kind in ("blank", "cell"):
+            if not (rest_min <= remaining - 1 <= rest_max):
+                return
+        for head in options:
+            for tail in rec(i + 1, remaining - len(head)):
+                yield head + tail
+
+    yield from rec(0, n)
+
+
+def admissible(tokens: Sequence[Token], n: int, accept: Callable[[list[Number]], bool],
+               *, limit: int = 200_000) -> list[list[Piece]]:
+    """The readings of `tokens` as `n` numbers that satisfy `accept` (e.g. the row total)."""
+    return [p for p in enumerate_splits(tokens, n, limit=limit) if accept([x.value for x in p])]
+
+
+def needs_split(tokens: Sequence[Token], n: int) -> bool:
+    """False when the tokens already are the n numbers (nothing glued)."""
+    return len(tokens) != n
