@@ -8,6 +8,7 @@ import zipfile
 from ..document import Document
 from ..errors import LoadError
 from .render import Cell, TextBuilder, collapse
+from .text import trim_title
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -84,7 +85,7 @@ def load_docx(data: bytes, name: str) -> Document:
                 out.line(_para_text(p))
     if not out.text.strip():
         raise LoadError(name, "DOCX with no text (empty document, or only images: OCR it first)")
-    title = (document.core_properties.title or "").strip() or _first_title(out.text)
+    title = trim_title(document.core_properties.title) or _first_title(out.text)
     return Document(source=name, format="docx", text=out.text, grids=out.grids, title=title)
 
 

@@ -11,6 +11,7 @@ from ..document import Document
 from ..errors import EncodingError, LoadError
 from .encoding import _plausible, decode_text
 from .render import Cell, TextBuilder, collapse
+from .text import trim_title
 
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_\-]+)", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
@@ -23,12 +24,11 @@ _BLOCK = {"p", "div", "section", "article", "header", "footer", "main", "aside",
           "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd", "blockquote", "pre", "form", "fieldset",
           "address", "figure", "figcaption", "hr", "center", "caption", "table", "thead", "tbody",
           "tfoot", "tr", "td", "th", "body", "html", "br"}
-# site chrome by class/id token; only dropped when it holds no table and no report text
-_CHROME = re.compile(r"(^|[\s_-])(nav|navbar|menu|menus|footer|foot|breadcrumb|crumbs?|share|bdsharebuttonbox|"
-                     r"search|sidebar|qrcode|ewm|friendlink|links?|toolbar|skip|topbar|top_nav|header_top)"
-                     r"($|[\s_-])", re.I)
+# site chrome by class/id token; only dropped when it holds no table and no report title
+_CHROME = re.compile(r"^(header|head|header[-_]\w+|head[-_]\w+|\w*nav\w*|\w*menu\w*|footer\w*|foot|"
+                     r"\w*breadcrumb\w*|crumbs?|\w*share\w*|search\w*|sidebar|qrcode|ewm|friend_?links?|"
+                     r"toolbar|topbar|skip\w*)$", re.I)
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|mso-hide\s*:\s*all", re.I)
-_REPORT_WORDS = ("年度报告", "政府信息公开", "申请")
 
 
 def decode_html(data: bytes, name: str) -> tuple[str, str]:
@@ -37,6 +37,9 @@ def decode_html(data: bytes, name: str) -> tuple[str, str]:
     if m and not data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
         declared = m.group(1).decode("ascii").lower()
         enc = _ALIASES.get(declared, declared)
+        if enc not in ("utf-8", "utf-16") and _is_utf8(data):
+            # GBK text that is also valid UTF-8 is vanishingly rare; a stale declaration is not
+            return data.decode("utf-8"), "utf-8"
         try:
             text = data.decode(enc)
             if _plausible(text[:200_000]):
@@ -44,6 +47,14 @@ def decode_html(data: bytes, name: str) -> tuple[str, str]:
         except (LookupError, UnicodeDecodeError):
             pass  # wrong or unknown declaration: fall back to detection
     return decode_text(data, name)
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return not data.isascii()
 
 
 def _tag(el: lxml.etree._Element) -> str:
@@ -54,13 +65,12 @@ def _tag(el: lxml.etree._Element) -> str:
 
 
 def _is_chrome(el: lxml.html.HtmlElement) -> bool:
-    attrs = " ".join(filter(None, (el.get("class"), el.get("id"))))
-    if not attrs or not _CHROME.search(attrs):
+    tokens = " ".join(filter(None, (el.get("class"), el.get("id")))).split()
+    if not any(_CHROME.match(t) for t in tokens):
         return False
     if el.xpath(".//table"):
         return False
-    text = el.text_content()
-    return not any(w in text for w in _REPORT_WORDS) or len(text) < 200 and "年度报告" not in text
+    return "年度报告" not in el.text_content()
 
 
 def _hidden(el: lxml.html.HtmlElement) -> bool:
@@ -162,14 +172,7 @@ def _title(root: lxml.html.HtmlElement) -> str | None:
         t = collapse(meta.get("content") or "").strip()
         if t:
             return t
-    title = root.findtext(".//title")
-    if title and title.strip():
-        parts = [p.strip() for p in re.split(r"\s*[_|｜]\s*|\s+-\s+", collapse(title)) if p.strip()]
-        for p in parts:
-            if "报告" in p:
-                return p
-        return parts[0] if parts else None
-    return None
+    return trim_title(root.findtext(".//title"))
 
 
 def load_html(data: bytes, name: str, text: str | None = None, encoding: str | None = None) -> Document:

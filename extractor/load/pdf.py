@@ -12,6 +12,7 @@ from typing import Any
 from ..document import Document
 from ..errors import LoadError
 from .render import Cell, TextBuilder, collapse, join_cjk
+from .text import trim_title
 
 Obj = dict[str, Any]
 
@@ -273,8 +274,7 @@ def _pdf_title(pdf: Any) -> str | None:
         title = _decode_pdf_string(raw)
     except Exception:  # damaged info dictionary: the title is optional
         return None
-    title = (title or "").replace("\x00", "").strip()
-    return title or None
+    return trim_title((title or "").replace("\x00", ""))
 
 
 def load_pdf(data: bytes, name: str) -> Document:
@@ -285,11 +285,13 @@ def load_pdf(data: bytes, name: str) -> Document:
     truncated = b"%%EOF" not in data[-2048:]
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
-    except (PDFPasswordIncorrect, PDFEncryptionError) as e:
-        raise LoadError(name, "encrypted PDF: it needs a password to open; remove the protection "
-                        "(e.g. qpdf --decrypt in.pdf out.pdf) and try again") from e
     except Exception as e:
-        raise LoadError(name, _corrupt_reason(truncated, e)) from e
+        # pdfplumber wraps pdfminer's errors in PdfminerException(original)
+        inner = e.args[0] if e.args and isinstance(e.args[0], Exception) else e
+        if isinstance(inner, (PDFPasswordIncorrect, PDFEncryptionError)):
+            raise LoadError(name, "encrypted PDF: it needs a password to open; remove the protection "
+                            "(e.g. qpdf --decrypt in.pdf out.pdf) and try again") from e
+        raise LoadError(name, _corrupt_reason(truncated, inner)) from e
     with pdf:
         try:
             pages = pdf.pages
@@ -324,5 +326,5 @@ def load_pdf(data: bytes, name: str) -> Document:
 
 def _corrupt_reason(truncated: bool, e: Exception | None) -> str:
     what = "truncated PDF (no %%EOF marker at the end)" if truncated else "corrupt PDF"
-    detail = f": {type(e).__name__}: {e}" if e else ": no pages found"
+    detail = f" ({type(e).__name__}{': ' + str(e) if str(e) else ''})" if e else " (no pages found)"
     return f"{what}{detail}; get a complete copy of the file"

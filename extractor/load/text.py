@@ -26,6 +26,17 @@ def guess_title(lines: list[str]) -> str | None:
     return candidates[0][:120] if candidates else None
 
 
+def trim_title(title: str | None) -> str | None:
+    """'报告名_栏目_网站' or '报告名-单位' (page/metadata titles) -> the part naming the report."""
+    if not title or not title.strip():
+        return None
+    parts = [p.strip() for p in re.split(r"\s*[_|｜]\s*|\s+-\s+|-(?=[^-]*$)", title.strip()) if p.strip()]
+    for p in parts:
+        if "报告" in p:
+            return p
+    return parts[0] if parts else None
+
+
 def load_text(text: str, name: str, encoding: str | None) -> Document:
     text = normalise_newlines(text)
     return Document(source=name, format="txt", text=text, encoding=encoding,
