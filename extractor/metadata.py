@@ -35,14 +35,19 @@ def _titles(text: str, doc_title: str | None, name: str) -> list[tuple[str, str]
     out.append((stem, "file name"))
     if doc_title:
         out.append((doc_title, "document title"))
-    head = text[:3000]
-    for line in head.splitlines():
+    lines = []
+    for line in text[:4000].splitlines():
         line = line.strip().lstrip("#").strip()
         if line.startswith("标题:") or line.startswith("标题："):
             line = line[3:].strip()
-        if 6 <= len(line) <= 120 and re.search(r"报\s*告|年\s*报", line):
+        if line:
+            lines.append(line)
+    for i, line in enumerate(lines[:40]):
+        if len(line) <= 120 and re.search(r"报\s*告|年\s*报", line):
             out.append((line, "text"))
-    out.append((re.sub(r"\s+", "", head), "text"))
+            # a title broken over two lines: '淮安市人民政府' / '2024 年政府信息公开工作年度报告'
+            if i > 0 and len(lines[i - 1]) <= 40:
+                out.append((lines[i - 1] + line, "text"))
     return out
 
 
@@ -53,30 +58,43 @@ def _match_title(s: str) -> tuple[str, int] | None:
         if m:
             org = re.sub(r"\s+", "", m.group("org"))
             org = re.sub(r"^(?:关于|标题[:：]?|发布)", "", org)
+            if len(org) < 2 or org in ("政府", "本机关", "我单位", "我局", "我委"):
+                continue
             if best is None or (m.start() < best[2]):
                 best = (org, int(m.group("year")), m.start())
     return (best[0], best[1]) if best else None
 
 
+_COUNTY_LEVEL = re.compile(rf"^[{_CJK}]{{2,8}}?(?:区|县|旗)")
+_CITY_PREFIX = re.compile(rf"[{_CJK}]{{1,6}}(?:市|州|盟)")
+_BEFORE_NAME = set("由与和及、，,。：:（(《“\"的 \n") | {""}
+
+
+def _city_prefix(org: str, compact: str) -> str | None:
+    """The city the report itself puts before a county-level name ('淮安市' + '洪泽区人民政府')."""
+    counts: Counter[str] = Counter()
+    for m in re.finditer(re.escape(org), compact):
+        p = m.start()
+        for k in (4, 3, 2):
+            prefix = compact[max(0, p - k):p]
+            before = compact[p - k - 1:p - k] if p - k - 1 >= 0 else ""
+            if len(prefix) == k and _CITY_PREFIX.fullmatch(prefix) and before in _BEFORE_NAME:
+                counts[prefix] += 1
+                break
+    return counts.most_common(1)[0][0] if counts else None
+
+
 def _complete(org: str, text: str) -> str:
-    """Give the agency's full name: '鄂伦春自治旗' -> '鄂伦春自治旗人民政府', '洪泽区人民政府' ->
-    '淮安市洪泽区人民政府' when the report names itself so, an abbreviation expanded when the text
-    spells it out."""
-    compact = re.sub(r"\s+", "", text)
-    if not _AGENCY_END.search(org) and _BARE_PLACE.search(org):
-        org = org + ("管委会" if _ZONE.search(org) else "人民政府")
-    elif not _AGENCY_END.search(org) and _ZONE.search(org):
+    """Give the agency's full name: '鄂伦春自治旗' -> '鄂伦春自治旗人民政府'; a county-level name
+    gets the city the report itself writes before it ('洪泽区人民政府' -> '淮安市洪泽区人民政府')."""
+    if not _AGENCY_END.search(org) and _ZONE.search(org):
         org = org + "管委会"
-    # the same agency with its higher-level place prefix, as the report itself writes it
-    longer = Counter(m.group(1) for m in re.finditer(rf"([{_CJK}]{{1,8}}?)" + re.escape(org), compact)
-                     if _ADMIN_PREFIX.fullmatch(m.group(1)))
-    if longer:
-        prefix, _ = longer.most_common(1)[0]
-        # only when the prefix is a whole admin unit that directly precedes the name
-        if _ADMIN_PREFIX.fullmatch(prefix) and not org.startswith(prefix):
-            cand = prefix + org
-            if compact.count(cand) >= 1 and not re.search(r"^(?:由|是|在|对|向|与|经)", prefix):
-                org = cand
+    elif not _AGENCY_END.search(org) and _BARE_PLACE.search(org):
+        org = org + "人民政府"
+    if _COUNTY_LEVEL.match(org) and not _ZONE.search(_COUNTY_LEVEL.match(org).group(0)):
+        prefix = _city_prefix(org, re.sub(r"\s+", "", text))
+        if prefix:
+            org = prefix + org
     return org
 
 

@@ -9,7 +9,7 @@ from typing import Callable, Literal
 
 from .labels import loose
 from .split import Piece, TooManySplits, enumerate_splits
-from .tokens import Token, row_tokens
+from .tokens import Token, row_tokens, trim_empty
 
 FieldStatus = Literal["ok", "absent", "blank", "ambiguous", "unreadable"]
 
@@ -110,7 +110,7 @@ def extract_table2(text: str, table3_start: int | None, template_hint: str | Non
     # a label that sits inside another one (规范性文件 in 行政规范性文件) was skipped by the regex
     for i, (a, b, key) in enumerate(hits):
         seg_end = hits[i + 1][0] if i + 1 < len(hits) else end
-        items[key].tokens = row_tokens(text, b, seg_end, stop_at_text=True)
+        items[key].tokens = trim_empty(row_tokens(text, b, seg_end, stop_at_text=True), items[key].n)
     table = Table2(template=template, items=items, span=(start, end))
     money_key = "procurement" if template == "2019" else "fees_wan_yuan"
     table.amount_unit = _amount_unit(text, items[money_key], start, end, template)

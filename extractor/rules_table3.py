@@ -9,7 +9,7 @@ from typing import Literal
 
 from .labels import label_regex, loose
 from .split import Piece, TooManySplits, admissible
-from .tokens import Token, row_tokens
+from .tokens import Token, row_tokens, trim_empty
 
 N = 7
 RowStatus = Literal["ok", "absent", "blank", "ambiguous", "unreadable"]
@@ -125,7 +125,7 @@ def extract_table3(text: str) -> Table3 | None:
     for i, (key, m) in enumerate(found):
         seg_end = found[i + 1][1].start() if i + 1 < len(found) else search_end
         last_row = i + 1 == len(found)
-        rows[key].tokens = row_tokens(text, m.end(), seg_end, stop_at_text=last_row)
+        rows[key].tokens = trim_empty(row_tokens(text, m.end(), seg_end, stop_at_text=last_row), N)
 
     table = Table3(rows=rows, six_form=six_form, span=(start, search_end))
     for row in rows.values():

@@ -8,7 +8,7 @@ from typing import Literal
 
 from .labels import loose
 from .split import Piece, TooManySplits, admissible, enumerate_splits
-from .tokens import Token, has_label_text, row_tokens
+from .tokens import Token, has_label_text, row_tokens, trim_empty
 
 N = 15
 _HEADER_START = re.compile(loose("结果维持"))
@@ -64,6 +64,7 @@ def extract_table4(text: str, start: int) -> Table4:
         prev = t.end
         if len(tokens) > N + 5:
             break
+    tokens = trim_empty(tokens, N)
     table = Table4(status="ok", tokens=tokens, header_span=(h.start(), h.end()))
     if not tokens:
         table.status = "unreadable"

@@ -17,6 +17,8 @@ _BLANK_MARKS = {"", "-", "--", "—", "——", "–", "/", "无", "－", "―",
 _FREE_BLANK = re.compile(r"(?<![\w\-—/])(?:—+|-{1,2}|/|无)(?![\w\-—/])")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _CJK_OR_LETTER = re.compile(r"[^\W\d_]")
+# a value cell may carry its unit: '75394432.52元', '12件'
+_UNIT_CELL = re.compile(r"\s*(-?[\d.,]+)\s*(?:万元|元|件|个|条|项|次|人次)\s*")
 
 
 @dataclass(frozen=True)
@@ -70,9 +72,12 @@ def _grid_line(text: str, start: int, end: int, out: list[Token], stop_at_text: 
         if i == end or text[i] == CELL_SEP:
             cells.append((cs, i))
             cs = i + 1
-    last_label = -1
+    # reading from the middle of a line (just after a row label): the rest of the first cell is
+    # the label's own cell, never a value
+    last_label = 0 if start > 0 and text[start - 1] != "\n" else -1
     for idx, (a, b) in enumerate(cells):
-        if has_label_text(text[a:b]) and text[a:b].strip() not in _BLANK_MARKS:
+        cell = text[a:b]
+        if has_label_text(cell) and cell.strip() not in _BLANK_MARKS and not _UNIT_CELL.fullmatch(cell):
             last_label = idx
     if stop_at_text and out and last_label >= 0:
         return True
@@ -89,9 +94,10 @@ def _grid_line(text: str, start: int, end: int, out: list[Token], stop_at_text: 
         if s in _BLANK_MARKS:
             out.append(Token("blank", s, a + lead, a + lead + len(s)))
             continue
-        m = _NUM.fullmatch(s)
+        m = _NUM.fullmatch(s) or _UNIT_CELL.fullmatch(s)
         if m:
-            out.append(Token("cell", s, a + lead, a + lead + len(s)))
+            num = m.group(1) if m.re is _UNIT_CELL else s
+            out.append(Token("cell", num, a + lead, a + lead + len(num)))
         else:
             # a cell holding several numbers (e.g. '0 0'): read it as running text
             _free_text(text, a, b, out, False)
@@ -123,3 +129,14 @@ def _free_text(text: str, start: int, end: int, out: list[Token], stop_at_text: 
     if stop_at_text and out and has_label_text(segment[prev_end:]):
         return True
     return False
+
+
+def trim_empty(tokens: list[Token], n: int) -> list[Token]:
+    """Drop empty cells at either end while there are more than n tokens: a label cell spanning
+    two columns leaves an empty cell before the numbers in some PDF/Word tables."""
+    toks = list(tokens)
+    while len(toks) > n and toks[0].kind == "blank" and toks[0].text == "":
+        toks.pop(0)
+    while len(toks) > n and toks[-1].kind == "blank" and toks[-1].text == "":
+        toks.pop()
+    return toks
