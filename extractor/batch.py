@@ -248,11 +248,18 @@ def _run(roots: Sequence[str | Path], settings: Settings, config: ExtractionConf
             state.done += 1
             progress("item", name, status, detail)
 
+        # identical content met again while its first copy is still being extracted: wait for it
+        waiting: dict[str, list[tuple[str, int]]] = {}
+
         def save(result: ExtractionResult, name: str) -> None:
-            st.save_result(store, result, config_key=config.key, config=config.detail, llm_setting=config.llm,
-                           run_id=run_id, path=name)
+            eid = st.save_result(store, result, config_key=config.key, config=config.detail,
+                                 llm_setting=config.llm, run_id=run_id, path=name)
             state.llm_calls += len(result.llm_usage)
             finish_item(name, result.status, result.error or (result.reasons[0] if result.reasons else None))
+            for other, size in waiting.pop(result.sha256 or "", []):
+                st.copy_extraction(store, eid, path=other, size=size, run_id=run_id)
+                state.reused += 1
+                finish_item(other, result.status, "same content as " + name)
 
         def triage(item: Item) -> _Pending | None:
             """Store or skip what needs no extraction; return what must be extracted."""
@@ -274,6 +281,10 @@ def _run(roots: Sequence[str | Path], settings: Settings, config: ExtractionConf
                     state.reused += 1
                     finish_item(item.name, other["status"], "same content as " + other["path"])
                     return None
+            if sha in waiting:
+                waiting[sha].append((item.name, len(item.data)))
+                return None
+            waiting[sha] = []
             return _Pending(item.name, item.data, sha)
 
         _extract_all((p for p in map(triage, iter_items(roots, settings, filters)) if p is not None),

@@ -96,7 +96,7 @@ def run_cmd(archives: tuple[Path, ...], db_path: Path | None, llm: str | None, w
     from .batch import run_batch
 
     settings = _settings(llm=llm, workers=workers, db_path=db_path)
-    err = click.get_text_stream("stderr")
+    err = sys.stderr
     renderer = _Renderer(err, tty=err.isatty(), quiet=quiet)
     try:
         summary = run_batch(archives, settings, settings.db_path, include=include or None, exclude=exclude or None,
@@ -149,7 +149,7 @@ def export_cmd(db_path: Path | None, fmt: str, layout: str, statuses: tuple[str,
                 return
             writer = {"jsonl": ex.export_jsonl, "csv": ex.export_csv_wide if layout == "wide" else ex.export_csv_long}[fmt]
             if out_path is None:
-                n = writer(store, click.get_text_stream("stdout"), sts)
+                n = writer(store, sys.stdout, sts)
             else:
                 with out_path.open("w", encoding="utf-8", newline="") as fh:
                     n = writer(store, fh, sts)

@@ -513,7 +513,8 @@ def counts_by_status(store: Store) -> dict[str, int]:
 
 def _reason_key(reason: str) -> str:
     # group reasons that differ only by numbers or by the file they name
-    text = re.sub(r"\d+(\.\d+)?", "N", reason)
+    text = re.sub(r"\d+(?:\.\d+)?(?![.．]\D)", "N", reason)   # keeps row numbers like '（五）5.'
+
     return text[:160]
 
 
