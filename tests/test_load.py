@@ -383,3 +383,45 @@ def test_missing_file(tmp_path):
     with pytest.raises(LoadError) as e:
         load_document(p, SETTINGS)
     _assert_error(e, LoadError, str(p), "cannot read file")
+
+
+def _text_pdf(items: list[tuple[float, float, str]]) -> bytes:
+    """A one-page PDF with Helvetica text at (x, y) positions and no ruling lines."""
+    ops = "".join(f"BT /F1 12 Tf {x} {y} Td ({t}) Tj ET\n" for x, y, t in items).encode()
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        f"<< /Length {len(ops)} >>\nstream\n".encode() + ops + b"endstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for i, body in enumerate(objs, start=1):
+        offsets.append(out.tell())
+        out.write(f"{i} 0 obj\n".encode() + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode())
+    for off in offsets:
+        out.write(f"{off:010d} 00000 n \n".encode())
+    out.write(f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
+    return out.getvalue()
+
+
+def test_pdf_without_ruling_lines_falls_back_to_gap_cells():
+    data = _text_pdf([
+        (72, 760, "Annual report on open government information"),
+        (72, 700, "Row A"), (250, 700, "12"), (320, 700, "0"), (390, 700, "3"),
+        (72, 680, "Row B"), (250, 680, "5"), (390, 680, "7"),
+        (72, 640, "Closing remarks with 2 numbers like 2024 in prose."),
+        (290, 30, "- 2 -"),
+    ])
+    doc = load_bytes(data, "plain.pdf", SETTINGS)
+    lines = doc.text.split("\n")
+    assert "Row A\t12\t0\t3" in lines
+    assert "Row B\t5\t\t7" in lines  # the blank middle cell stays a cell
+    assert "Closing remarks with 2 numbers like 2024 in prose." in lines
+    assert "- 2 -" not in doc.text
+    assert doc.grids and doc.grids[0].page == 1

@@ -12,7 +12,7 @@ from typing import Any
 from ..document import Document
 from ..errors import LoadError
 from .render import Cell, TextBuilder, collapse, join_cjk
-from .text import trim_title
+from .text import guess_title, trim_title
 
 Obj = dict[str, Any]
 
@@ -173,19 +173,52 @@ def _cluster_lines(words: list[Obj]) -> list[_Line]:
     return lines
 
 
-def _segments(line: _Line) -> list[str]:
-    """Split a line into cells at wide horizontal gaps (more than ~1.5 character widths)."""
+def _segments(line: _Line) -> list[tuple[float, float, str]]:
+    """Split a line into (x0, x1, text) cells at wide gaps (more than ~1.5 character widths)."""
     size = median(w["bottom"] - w["top"] for w in line.words)
-    segs: list[str] = []
+    segs: list[list[Any]] = []
     prev: Obj | None = None
     for w in line.words:
-        if prev is not None and w["x0"] - prev["x1"] <= 1.5 * size:
-            gap_small = w["x0"] - prev["x1"] <= 0.25 * size
-            segs[-1] = segs[-1] + w["text"] if gap_small else join_cjk(segs[-1], w["text"])
+        gap = w["x0"] - prev["x1"] if prev is not None else None
+        # two numbers side by side are two cells unless nearly touching; so is a label then a number
+        numeric_edge = gap is not None and bool(_NUMERIC.match(w["text"])) and (
+            bool(_NUMERIC.match(segs[-1][2])) and gap > 0.3 * size
+            or segs[-1][2][-1:].isascii() is False and gap > 0.05 * size)
+        if gap is not None and gap <= 1.5 * size and not numeric_edge:
+            seg = segs[-1]
+            seg[2] = seg[2] + w["text"] if gap <= 0.25 * size else join_cjk(seg[2], w["text"])
+            seg[1] = w["x1"]
         else:
-            segs.append(w["text"])
+            segs.append([w["x0"], w["x1"], w["text"]])
         prev = w
-    return segs
+    return [(a, b, t) for a, b, t in segs]
+
+
+def _gap_table(rows: list[list[tuple[float, float, str]]]) -> list[list[Cell]]:
+    """Rows of gap-separated segments -> cells: leading text cells are the label, numbers are placed
+    in columns found from the numbers of all rows, so a missing number is an empty cell."""
+    spans = sorted((a, b) for row in rows for a, b, t in row if _NUMERIC.match(t))
+    cols: list[list[float]] = []
+    for a, b in spans:
+        if cols and a <= cols[-1][1] + 2:
+            cols[-1][1] = max(cols[-1][1], b)
+        else:
+            cols.append([a, b])
+    out: list[list[Cell]] = []
+    for row in rows:
+        labels: list[str] = []
+        cells = [""] * len(cols)
+        for a, b, t in row:
+            numeric = bool(_NUMERIC.match(t))
+            if not numeric and not any(cells):
+                labels.append(t)
+                continue
+            mid = (a + b) / 2
+            j = min(range(len(cols)), key=lambda k: 0 if cols[k][0] <= mid <= cols[k][1]
+                    else min(abs(mid - cols[k][0]), abs(mid - cols[k][1])))
+            cells[j] = join_cjk(cells[j], t)
+        out.append([Cell(collapse(c).strip()) for c in labels + cells])
+    return out
 
 
 def _line_text(line: _Line) -> str:
@@ -201,7 +234,8 @@ def _line_text(line: _Line) -> str:
 
 
 def _looks_tabular(segs: list[str]) -> bool:
-    return len(segs) >= 3 and sum(1 for s in segs if _NUMERIC.match(s)) >= 2
+    return len(segs) >= 3 and sum(1 for s in segs if _NUMERIC.match(s)) >= 2 and not _NUMERIC.match(segs[0]) \
+        or len(segs) >= 4 and all(_NUMERIC.match(s) for s in segs)
 
 
 def _render_page(page: Any, number: int, out: TextBuilder) -> int:
@@ -222,28 +256,28 @@ def _render_page(page: Any, number: int, out: TextBuilder) -> int:
         return not any(_inside(obj, c) for c in cell_boxes)
 
     rest = page.filter(outside_cells)
-    words = rest.extract_words(keep_blank_chars=False, use_text_flow=False, x_tolerance=1.5,
+    words = rest.extract_words(keep_blank_chars=False, use_text_flow=False, x_tolerance=0.5,
                                y_tolerance=3)
     n_chars = len(page.chars)
-    pending: list[list[Cell]] = []
+    pending: list[list[tuple[float, float, str]]] = []
     pending_top = 0.0
     for ln in _cluster_lines(words):
         text = _line_text(ln)
         if is_page_number(text, ln.top, ln.bottom, page.height):
             continue
         segs = _segments(ln)
-        if _looks_tabular(segs):
+        if _looks_tabular([t for _, _, t in segs]):
             # no ruling lines: a row of wide-gapped segments with numbers is a table row
             if not pending:
                 pending_top = ln.top
-            pending.append([Cell(collapse(s).strip()) for s in segs])
+            pending.append(segs)
             continue
         if pending:
-            items.append((pending_top, 0, pending))
+            items.append((pending_top, 0, _gap_table(pending)))
             pending = []
         items.append((ln.top, 1, text))
     if pending:
-        items.append((pending_top, 0, pending))
+        items.append((pending_top, 0, _gap_table(pending)))
     items.sort(key=lambda it: (it[0], it[1]))
     for _, kind, payload in items:
         if kind == 0:
@@ -314,6 +348,9 @@ def load_pdf(data: bytes, name: str) -> Document:
             finally:
                 page.close()
         title = _pdf_title(pdf)
+    if not title or not re.search(r"\d{4}", title):
+        # generic metadata ('政府信息公开工作年度报告'): the first lines usually name agency and year
+        title = guess_title(out.text.split("\n", 40)[:40]) or title
     if not out.text.strip():
         if images or chars == 0:
             raise LoadError(name, f"image-only PDF: no text layer ({len(pages)} pages"

@@ -20,8 +20,11 @@ def guess_title(lines: list[str]) -> str | None:
     for word in _TITLE_WORDS:
         for i, ln in enumerate(candidates):
             if len(ln) <= 120 and word in ln:
-                if len(ln) <= len(word) + 2 and i:  # title wrapped: '…公开工作' / '年度报告'
-                    ln = candidates[i - 1] + ln
+                prev = candidates[i - 1] if i else ""
+                # a wrapped title: '…公开工作' / '年度报告', or '淮安市人民政府' / '2024 年…年度报告'
+                if prev and (len(ln) <= len(word) + 2 or (re.match(r"\d{4}\s*年", ln) and len(prev) <= 30
+                                                          and not re.search(r"[，。；：,;:]", prev))):
+                    ln = prev + ln
                 return _TITLE_PREFIX.sub("", ln)
     return candidates[0][:120] if candidates else None
 
