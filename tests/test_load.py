@@ -425,3 +425,15 @@ def test_pdf_without_ruling_lines_falls_back_to_gap_cells():
     assert "Closing remarks with 2 numbers like 2024 in prose." in lines
     assert "- 2 -" not in doc.text
     assert doc.grids and doc.grids[0].page == 1
+
+
+def test_docx_with_damaged_xml():
+    buf = io.BytesIO()
+    src = zipfile.ZipFile(DEV / "015" / "derived-word.docx")
+    with zipfile.ZipFile(buf, "w") as zf:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            zf.writestr(item, data[:len(data) // 3] if item.filename == "word/document.xml" else data)
+    with pytest.raises(LoadError) as e:
+        load_bytes(buf.getvalue(), "damaged.docx", SETTINGS)
+    _assert_error(e, LoadError, "damaged.docx", "corrupt DOCX")

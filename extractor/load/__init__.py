@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..document import Document
-from ..errors import InputLimitError, LoadError
+from ..errors import ExtractorError, InputLimitError, LoadError
 from ..settings import Settings
-from .sniff import sniff
+from .sniff import Sniffed, sniff
 
 __all__ = ["load_bytes", "load_document"]
 
@@ -21,6 +21,16 @@ def load_bytes(data: bytes, name: str, settings: Settings) -> Document:
     if len(data) > settings.max_file_bytes:
         raise InputLimitError(name, _too_big(len(data), settings.max_file_bytes))
     found = sniff(data, name)
+    try:
+        return _load(found, data, name)
+    except ExtractorError:
+        raise
+    except Exception as e:  # a third-party parser failing on odd input: this item fails, not the run
+        raise LoadError(name, f"cannot read this {found.format.upper()} file "
+                        f"({type(e).__name__}: {e})") from e
+
+
+def _load(found: Sniffed, data: bytes, name: str) -> Document:
     if found.format == "pdf":
         from .pdf import load_pdf
         return load_pdf(data, name)
