@@ -43,7 +43,7 @@ def utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
-def _plausible(text: str) -> bool:
+def plausible(text: str) -> bool:
     """Decoded text reads like a document: no control characters, and not mojibake."""
     if not text.strip():
         return True
@@ -73,13 +73,13 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
     if enc16:
         try:
             text = data.decode(enc16)
-            if _plausible(text):
+            if plausible(text):
                 return text, enc16
         except UnicodeDecodeError:
             pass
     try:
         text = data.decode("gb18030")
-        if _plausible(text):
+        if plausible(text):
             # GBK is the everyday name; GB18030 is its superset and decodes both
             return text, "gb18030"
     except UnicodeDecodeError:
@@ -89,7 +89,7 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
     best = charset_normalizer.from_bytes(data).best()
     if best is not None:
         text = str(best)
-        if _plausible(text):
+        if plausible(text):
             return text, best.encoding
     raise EncodingError(name, "text in an unknown encoding (not UTF-8, UTF-16, GBK/GB18030, and no "
                         "other encoding gives readable Chinese text); re-save it as UTF-8")

@@ -9,7 +9,7 @@ import lxml.html
 
 from ..document import Document
 from ..errors import EncodingError, LoadError
-from .encoding import _plausible, decode_text
+from .encoding import plausible, decode_text
 from .render import Cell, TextBuilder, collapse
 from .text import trim_title
 
@@ -42,7 +42,7 @@ def decode_html(data: bytes, name: str) -> tuple[str, str]:
             return data.decode("utf-8"), "utf-8"
         try:
             text = data.decode(enc)
-            if _plausible(text[:200_000]):
+            if plausible(text[:200_000]):
                 return text, enc
         except (LookupError, UnicodeDecodeError):
             pass  # wrong or unknown declaration: fall back to detection
