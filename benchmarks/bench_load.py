@@ -15,7 +15,7 @@ from pathlib import Path
 from extractor.load import load_bytes
 from extractor.settings import Settings
 
-DEV = Path("/work/shared/reports/dev")
+DEV = Path(__file__).resolve().parents[2] / "shared" / "reports" / "dev"
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from extractor.load.pdf import is_page_number
 from extractor.load.render import collapse
 from extractor.settings import Settings
 
-DEV = Path("/work/shared/reports/dev")
+from dev_reports import DEV  # noqa: E402  (../shared/reports/dev beside the repository)
 LABEL_NEW = "本年新收政府信息公开申请数量"
 NUMBER = re.compile(r"^\d+(\.\d+)?$")
 GRID_FORMATS = {"html", "pdf", "docx", "md"}
