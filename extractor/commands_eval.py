@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import unicodedata
+
 import click
 
 from .errors import ConfigError, ExtractorError
@@ -51,7 +53,7 @@ def eval_cmd(reports_dir: Path | None, llm: str, out_dir: Path, baseline_path: P
     def progress(o: CaseOutcome) -> None:
         if not quiet:
             s = o.score
-            click.echo(f"  {s.case_id:<60} {s.status:<8} {s.cells_correct:>3}/{s.cells:<3} "
+            click.echo(f"  {_pad(s.case_id, 60)} {s.status:<8} {s.cells_correct:>3}/{s.cells:<3} "
                        f"{'exact' if s.exact else ''}{' SILENT' if s.silent_error else ''}", err=True)
 
     click.echo(f"eval: {len(cases)} cases from {reports} (llm {llm})", err=True)
@@ -76,3 +78,14 @@ def eval_cmd(reports_dir: Path | None, llm: str, out_dir: Path, baseline_path: P
             click.echo("REGRESSION against the baseline:\n  " + "\n  ".join(problems))
         else:
             click.echo("no regression against the baseline")
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-justify to a terminal width, counting CJK characters as two columns; cut if longer."""
+    out, shown = "", 0
+    for ch in text:
+        w = 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        if shown + w > width - 1 and len(out) < len(text) - 1:
+            return out + "…" + " " * (width - shown - 1)
+        out, shown = out + ch, shown + w
+    return out + " " * max(0, width - shown)

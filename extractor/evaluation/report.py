@@ -8,7 +8,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..template import ALL_APPLICATION_LABELS, REVIEW_ROWS
+from ..template import (ACTIVE_2019_DOC_LABELS, ACTIVE_2019_DOC_TRIPLE, ACTIVE_2019_ITEM_LABELS,
+                        ACTIVE_2019_ITEM_TRIPLE, ACTIVE_2019_LABELS, ACTIVE_2021_LABELS,
+                        ACTIVE_2021_TRIPLE, ACTIVE_2021_TRIPLE_LABELS, ALL_APPLICATION_LABELS, REVIEW_ROWS)
 from .runner import CaseOutcome, CellEvidence, EvalRun
 from .scorer import Metrics, column_of, row_of
 
@@ -107,9 +109,27 @@ def field_label(path: str) -> str:
         REVIEW_ROWS.get(key) if section == "review_litigation" else None)
     col = column_of(path)
     col_name = col.split("[", 1)[1].rstrip("]") if col else None
+    if section == "active_disclosure":
+        return _active_label(key)
     if name is None:
-        return path.replace("active_disclosure.", "二 ")
+        return path
     return f"{name} / {col_name}" if col_name else name
+
+
+_ACTIVE_LEAVES = {
+    **dict(zip(ACTIVE_2021_TRIPLE, ACTIVE_2021_TRIPLE_LABELS)),
+    **dict(zip(ACTIVE_2019_DOC_TRIPLE, ACTIVE_2019_DOC_LABELS)),
+    **dict(zip(ACTIVE_2019_ITEM_TRIPLE, ACTIVE_2019_ITEM_LABELS)),
+    "items": "采购项目数量", "amount_wan_yuan": "采购总金额",
+}
+
+
+def _active_label(key: str) -> str:
+    group, _, leaf = key.partition(".")
+    is_2019 = leaf in (*ACTIVE_2019_DOC_TRIPLE, *ACTIVE_2019_ITEM_TRIPLE, "items", "amount_wan_yuan")
+    first, second = (ACTIVE_2019_LABELS, ACTIVE_2021_LABELS) if is_2019 else (ACTIVE_2021_LABELS, ACTIVE_2019_LABELS)
+    name = first.get(group) or second.get(group) or group
+    return f"二 {name} / {_ACTIVE_LEAVES.get(leaf, leaf)}" if leaf else f"二 {name}"
 
 
 def _num(v: int | float | None) -> str:
