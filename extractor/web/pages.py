@@ -33,7 +33,7 @@ CHECK_RULES: dict[str, str] = {
 
 STATUS_LABELS = {
     "review": "待审核",
-    "accepted": "已通过",
+    "accepted": "自动通过",
     "failed": "失败",
     "reviewed": "已审核",
 }
@@ -53,7 +53,7 @@ def _page(title: str, body: str, *, scripts: Iterable[str] = ()) -> str:
     return (
         "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        f"<title>{escape(title)}</title>"
+        f"<title>{escape(title)}</title><link rel=\"icon\" href=\"data:,\">"
         "<link rel=\"stylesheet\" href=\"/static/review.css\">"
         f"{script_tags}</head><body>"
         "<header class=\"top\"><a href=\"/review\" class=\"brand\">政府信息公开年报 · 审核队列</a>"
@@ -300,7 +300,10 @@ def report_page(view: dict[str, Any]) -> str:
         f'<code>{escape(f.get("rule", ""))}</code> {escape(f.get("message", ""))}</li>'
         for f in other
     )
-    reasons = "".join(f"<li>{escape(r)}</li>" for r in view.get("reasons") or [])
+    # reasons that only repeat a finding's message would say the same thing twice
+    messages = [f.get("message", "") for f in findings if f.get("message")]
+    reasons = "".join(f"<li>{escape(r)}</li>" for r in view.get("reasons") or []
+                      if not any(m in r for m in messages))
     history = "".join(
         f'<li>{escape(str(h.get("created_at", "")))} · {escape(h.get("reviewer") or "")} · '
         f'{escape(DECISION_LABELS.get(h.get("decision", ""), h.get("decision", "")))}'

@@ -40,8 +40,15 @@
     frag.appendChild(document.createTextNode(sourceText.slice(pos)));
     pre.textContent = "";
     pre.appendChild(frag);
-    main.scrollIntoView({ block: "center", inline: "nearest" });
+    scrollPaneTo(main);
     say(`${field}：${methodText(p.method)}${p.note ? "（" + p.note + "）" : ""}`, "info");
+  }
+
+  // Scroll only the source pane (scrollIntoView would also move the page and hide the tables).
+  function scrollPaneTo(el) {
+    const pane = document.getElementById("source-pane");
+    const offset = el.getBoundingClientRect().top - pane.getBoundingClientRect().top;
+    pane.scrollTop += offset - pane.clientHeight / 2;
   }
 
   function methodText(method) {

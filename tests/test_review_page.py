@@ -1,0 +1,161 @@
+"""The review page in the machine's Chromium (Playwright) against a real uvicorn server and SQLite
+file: queue, source highlighting, live rechecks, accept, and the report leaving the queue."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import pytest
+
+from extractor.api import create_app
+from extractor.settings import Settings
+from test_api import corrupted_000, gold, live_server, report_bytes
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip("browser test needs Chromium at /usr/bin/chromium (apt-get install chromium)",
+                allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """A server holding dev report 000 twice: as published (accepted) and with the 总计 of （一）予以公开
+    misprinted as 'A' (OCR-style), which the rules cannot read: that one waits for review."""
+    settings = Settings(db_path=tmp_path / "results.sqlite", llm="off")
+    with live_server(create_app(settings)) as url, httpx.Client(base_url=url, timeout=120) as api:
+        name, data = report_bytes("000")
+        ok = api.post("/v1/extractions", files={"file": (name, data, "text/plain")}).json()
+        bad = api.post("/v1/extractions", files={"file": ("000-ocr.txt", corrupted_000("A"), "text/plain")}).json()
+        assert ok["status"] == "accepted" and bad["status"] == "review", bad["reasons"]
+        yield {"url": url, "api": api, "ok": ok, "bad": bad}
+
+
+@pytest.fixture
+def page(browser: Browser, site: dict[str, Any]) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    pg = context.new_page()
+    problems: list[str] = []
+    pg.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    # a refused review (422) is logged by Chromium as a failed resource: that one is expected
+    pg.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
+          if m.type == "error" and "status of 422" not in m.text else None)
+
+    # Offline: anything but our own server is a failure (no CDN, no fonts from the web).
+    def route(r: Any) -> None:
+        if r.request.url.startswith(site["url"]) or r.request.url.startswith("data:"):
+            r.continue_()
+        else:
+            problems.append(f"external request: {r.request.url}")
+            r.abort()
+
+    pg.route("**/*", route)
+    yield pg
+    context.close()
+    assert problems == []
+
+
+def source_offset_of_highlight(page: Page) -> int:
+    return page.evaluate("""() => {
+        let n = 0;
+        for (const node of document.getElementById('source-text').childNodes) {
+            if (node.nodeName === 'MARK' && node.classList.contains('hl')) return n;
+            n += node.textContent.length;
+        }
+        return -1;
+    }""")
+
+
+def test_reviewer_fixes_a_misread_row_and_accepts(page: Page, site: dict[str, Any]) -> None:
+    url, bad = site["url"], site["bad"]
+    page.goto(f"{url}/review")
+    rows = page.locator("tr.queue-item")
+    expect(rows).to_have_count(1)  # the accepted report is not waiting for review
+    expect(rows.first).to_have_attribute("data-id", str(bad["id"]))
+    rows.first.locator("a").click()
+    page.wait_for_url(f"**/review/{bad['id']}")
+    expect(page.locator("body")).to_have_attribute("data-ready", "1")
+
+    # click a cell: its number is highlighted in the source text, where the provenance says
+    prov = {p["field"]: p for p in bad["provenance"]}
+    field = "applications.total_processed[6]"
+    page.locator(f'input[data-field="{field}"]').click()
+    mark = page.locator("#source-text mark.hl")
+    expect(mark).to_have_count(1)
+    expect(mark).to_have_text("9")
+    expect(mark).to_be_in_viewport()
+    assert source_offset_of_highlight(page) == prov[field]["span"]["start"]
+    expect(page.locator("#source-text mark.hl-label")).to_contain_text("总计")
+    # another cell moves the highlight
+    page.locator('input[data-field="applications.unavailable_not_held[0]"]').click()
+    expect(mark).to_have_text("2")
+    assert source_offset_of_highlight(page) == prov["applications.unavailable_not_held[0]"]["span"]["start"]
+
+    # the failing check is shown, and marked on the cells it involves
+    check = page.locator("#check-processed_total")
+    expect(check).to_have_class(re.compile(r"\bfail\b"))
+    expect(page.locator(f'input[data-field="{field}"]')).to_have_class(re.compile(r"\bfail-strong\b"))
+    granted0 = page.locator('input[data-field="applications.granted[0]"]')
+    granted6 = page.locator('input[data-field="applications.granted[6]"]')
+    expect(granted0).to_have_class(re.compile(r"\bfail\b"))
+    expect(page.locator("#check-row_total")).to_have_class(re.compile(r"\bok\b"))
+
+    # correct the row as the reviewer types: first cell alone breaks the row's own total ...
+    granted0.fill("4")
+    expect(page.locator("#check-row_total")).to_have_class(re.compile(r"\bfail\b"))
+    expect(check).to_have_class(re.compile(r"\bfail\b"))
+    # ... and its 总计 settles every rule
+    granted6.fill("4")
+    for rule in ("row_total", "processed_total", "balance", "review_total"):
+        expect(page.locator(f"#check-{rule}")).to_have_class(re.compile(r"\bok\b"))
+    expect(granted6).not_to_have_class(re.compile(r"\bfail\b"))
+    expect(granted6).to_have_class(re.compile(r"\bedited\b"))
+    expect(page.locator("body")).to_have_attribute("data-checks", "ok")
+
+    page.fill("#reviewer", "张三")
+    page.click("#btn-accept")
+    page.wait_for_url(re.compile(r".*/review\?done=\d+$"))
+    expect(page.locator("#done-notice")).to_be_visible()
+    expect(page.locator(f'tr.queue-item[data-id="{bad["id"]}"]')).to_have_count(0)
+    expect(page.locator("#queue-empty")).to_be_visible()
+
+    stored = site["api"].get(f"/v1/extractions/{bad['id']}").json()
+    assert stored["review_state"] == "accept"
+    assert stored["reviewed_record"]["applications"]["granted"] == [4, 0, 0, 0, 0, 0, 4]
+    assert site["api"].get(f"/v1/extractions/{bad['id']}/gold").json() == gold("000")
+
+
+def test_accept_is_refused_while_a_check_fails(page: Page, site: dict[str, Any]) -> None:
+    url, bad = site["url"], site["bad"]
+    page.goto(f"{url}/review/{bad['id']}")
+    expect(page.locator("body")).to_have_attribute("data-ready", "1")
+    page.click("#btn-accept")
+    expect(page.locator("#result")).to_have_class("error")  # no reviewer named yet
+    page.fill("#reviewer", "张三")
+    page.click("#btn-accept")
+    expect(page.locator("#result")).to_contain_text("processed_total")
+    expect(page.locator("#result")).to_contain_text("422")
+    page.locator('input[data-field="applications.granted[3]"]').fill("x")
+    expect(page.locator('input[data-field="applications.granted[3]"]')).to_have_class(re.compile(r"\binvalid\b"))
+    page.goto(f"{url}/review")
+    expect(page.locator(f'tr.queue-item[data-id="{bad["id"]}"]')).to_have_count(1)
+    assert site["api"].get(f"/v1/extractions/{bad['id']}/history").json()["events"][1:] == []
