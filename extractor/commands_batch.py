@@ -105,6 +105,10 @@ def run_cmd(archives: tuple[Path, ...], db_path: Path | None, llm: str | None, w
         raise click.ClickException(str(e)) from e
     except ConfigError as e:
         raise click.UsageError(str(e)) from e
+    except KeyboardInterrupt:
+        click.echo("\ninterrupted: every report finished so far is stored; run the same command again "
+                   "to continue", err=True)
+        sys.exit(130)
     c = summary.counts
     click.echo(f"Done in {summary.seconds:.1f}s: {summary.total} inputs, accepted {c['accepted']}, "
                f"review {c['review']}, failed {c['failed']}, skipped (already done) {c['skipped']}"
