@@ -106,10 +106,10 @@ class Submitter:
                 return found, False
             with self._slots:  # bound CPU/memory: at most `workers` extractions at once
                 result = extract_item(data, safe_name(name), self.settings, llm=self.llm)
-                text = _loaded_text(data, name, self.settings) if result.status != "failed" else None
             eid = st.save_result(self.store, result, config_key=self.config.key, config=self.config.detail,
                                  llm_setting=self.config.llm, path=upload_path(sha, name))
-            save_document(self.store, sha, safe_name(name), result.format, text, data)
+            # The text is loaded when a reviewer first opens the report (most never need it).
+            save_document(self.store, sha, safe_name(name), result.format, None, data)
             return eid, True
 
 
