@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import Any, Iterator
 
 from .checks import RULES, check_record
 from .decide import decide
 from .document import Document, Span
+from .llm_assist import cross_check_prose, needs_help, read_table3, settle_splits
 from .metadata import extract_metadata
 from .normalise import NormText, normalise
 from .record import parse_record, record_to_dict
@@ -47,6 +49,34 @@ def extract_document(doc: Document, settings: Settings, *, llm: object | None = 
         return result
 
     template = _template(text, t2, t3)
+    use_llm = llm is not None and settings.llm != "off"
+    llm_findings: list[Finding] = []
+    with _ledger(llm if use_llm else None) as calls:
+        if use_llm and needs_help(t2, t3, t4):
+            settle_splits(llm, text, template, t2, t3, t4, llm_findings)
+            read_table3(llm, text, template, t3, llm_findings)
+        result = _assemble(doc, settings, result, norm, meta, template, t2, t3, t4, llm_findings)
+        if use_llm and settings.llm == "on" and result.record is not None:
+            cross_check_prose(llm, text, result.record, result.findings)
+    result.llm_usage = list(calls)
+    result.prompt_versions = sorted({c.prompt_id.split("+")[0] for c in calls})
+    return result
+
+
+@contextmanager
+def _ledger(client: Any) -> Iterator[list]:
+    """The client's per-report usage ledger (an empty list when the model is not used)."""
+    if client is None:
+        yield []
+        return
+    with client.ledger() as calls:
+        yield calls
+
+
+def _assemble(doc: Document, settings: Settings, result: ExtractionResult, norm: NormText, meta: Any,
+              template: TemplateId, t2: Table2, t3: Table3 | None, t4: Table4,
+              llm_findings: list[Finding]) -> ExtractionResult:
+    text = norm.text
     asm = _Assembly(norm, template)
     asm.table2(t2)
     asm.table3(t3)
@@ -60,7 +90,7 @@ def extract_document(doc: Document, settings: Settings, *, llm: object | None = 
         "review_litigation": asm.review,
         "source_inconsistencies": [],
     }
-    findings = list(asm.findings)
+    findings = list(asm.findings) + llm_findings
     if not meta.organization:
         findings.append(Finding(rule="metadata", severity="review",
                                 message="the issuing agency could not be read from the title"))

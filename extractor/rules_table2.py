@@ -34,6 +34,7 @@ class Item:
     chosen: list[Piece] | None = None
     status: FieldStatus = "ok"
     note: str = ""
+    settled_by: str = ""     # "" (as printed / only reading), "llm"
 
 
 @dataclass
