@@ -77,13 +77,13 @@ class Submitter:
         self.settings = settings
         self.llm = llm
         self.config = extraction_config(settings)
-        self._locks: dict[str, threading.Lock] = {}
-        self._guard = threading.Lock()
+        # Lock stripes keyed by content: one file uploaded twice at once is extracted once, with a
+        # bounded number of locks however many files come in.
+        self._locks = [threading.Lock() for _ in range(64)]
         self._slots = threading.BoundedSemaphore(max(1, settings.workers))
 
     def _lock_for(self, sha: str) -> threading.Lock:
-        with self._guard:
-            return self._locks.setdefault(sha, threading.Lock())
+        return self._locks[int(sha[:8], 16) % len(self._locks)]
 
     def existing(self, sha: str) -> int | None:
         # Same content and configuration: that result, even a failed one (the API is idempotent).

@@ -122,6 +122,24 @@ def test_upload_is_idempotent_across_names_and_upload_kinds(service: tuple[httpx
     assert got.json()["record"] == body["record"]
 
 
+def test_the_same_report_uploaded_at_once_is_extracted_once(service: tuple[httpx.Client, Settings]) -> None:
+    client, _ = service
+    name, data = report_bytes("012")
+    results: list[httpx.Response] = []
+
+    def post() -> None:
+        results.append(client.post("/v1/extractions", files={"file": (name, data, "text/html")}))
+
+    threads = [threading.Thread(target=post) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.status_code for r in results) == [200, 200, 200, 201]
+    assert len({r.json()["id"] for r in results}) == 1
+    assert client.get("/v1/queue", params={"status": "any"}).json()["total"] == 1
+
+
 def test_real_report_extracts_with_provenance_into_the_source_text(service: tuple[httpx.Client, Settings]) -> None:
     client, _ = service
     name, data = report_bytes("000")
@@ -269,6 +287,28 @@ def test_export_gold_writes_eval_folders(service: tuple[httpx.Client, Settings],
     again = CliRunner().invoke(main, ["export-gold", "--db", str(settings.db_path), "--out", str(out)])
     assert again.exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == ["000", "001"]  # same report, same folder
+
+
+def test_reports_from_extractor_run_are_reviewable(tmp_path: Path) -> None:
+    """The service works over the database `extractor run` writes: queue, source text from the path."""
+    report = DEV / "010" / "page.txt"
+    db = tmp_path / "results.sqlite"
+    run = CliRunner().invoke(main, ["run", str(report), "--db", str(db), "--llm", "off", "--workers", "1",
+                                    "--no-crosscheck", "-q"])
+    assert run.exit_code == 0, run.output
+    with live_server(create_app(make_settings(tmp_path))) as url, httpx.Client(base_url=url, timeout=60) as client:
+        queue = client.get("/v1/queue", params={"status": "any"}).json()
+        assert [item["source"] for item in queue["items"]] == [str(report)]
+        item = queue["items"][0]
+        source = client.get(f"/v1/extractions/{item['id']}/source").json()
+        assert source["text"] and "予以公开" in source["text"]
+        # the same content uploaded gives the stored result, not a new extraction
+        again = client.post("/v1/extractions", files={"file": ("page.txt", report.read_bytes(), "text/plain")})
+        assert again.status_code == 200 and again.json()["id"] == item["id"]
+        page = client.get(f"/review/{item['id']}")
+        assert page.status_code == 200 and 'id="source-text"' in page.text
+        missing = client.get("/review/424242")
+        assert missing.status_code == 404 and "text/html" in missing.headers["content-type"]
 
 
 # ---------------------------------------------------------------- errors
