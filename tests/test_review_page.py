@@ -159,3 +159,32 @@ def test_accept_is_refused_while_a_check_fails(page: Page, site: dict[str, Any])
     page.goto(f"{url}/review")
     expect(page.locator(f'tr.queue-item[data-id="{bad["id"]}"]')).to_have_count(1)
     assert site["api"].get(f"/v1/extractions/{bad['id']}/history").json()["events"][1:] == []
+
+
+def test_with_a_token_the_reviewer_logs_in_once_and_can_reject(browser: Browser, tmp_path: Path) -> None:
+    settings = Settings(db_path=tmp_path / "results.sqlite", llm="off", api_token="review-token-1")
+    auth = {"Authorization": "Bearer review-token-1"}
+    with live_server(create_app(settings)) as url, httpx.Client(base_url=url, timeout=120, headers=auth) as api:
+        bad = api.post("/v1/extractions", files={"file": ("000-ocr.txt", corrupted_000("A"), "text/plain")}).json()
+        context = browser.new_context()
+        page = context.new_page()
+        try:
+            page.goto(f"{url}/review/{bad['id']}")
+            page.wait_for_url(re.compile(r".*/login\?next=.*"))
+            page.fill('input[name="token"]', "wrong")
+            page.click('button[type="submit"]')
+            expect(page.locator("main.login .error")).to_be_visible()
+            page.fill('input[name="token"]', "review-token-1")
+            page.click('button[type="submit"]')
+            page.wait_for_url(f"**/review/{bad['id']}")
+            expect(page.locator("body")).to_have_attribute("data-ready", "1")
+            page.fill("#reviewer", "李四")
+            page.fill("#note", "扫描件，无法辨认")
+            page.click("#btn-reject")
+            page.wait_for_url(re.compile(r".*/review\?done=\d+$"))
+            expect(page.locator(f'tr.queue-item[data-id="{bad["id"]}"]')).to_have_count(0)
+        finally:
+            context.close()
+        events = api.get(f"/v1/extractions/{bad['id']}/history").json()["events"]
+        assert [(e.get("decision"), e.get("reviewer"), e.get("note")) for e in events[1:]] == \
+            [("reject", "李四", "扫描件，无法辨认")]
