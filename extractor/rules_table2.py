@@ -17,6 +17,7 @@ _HEAD_2021 = re.compile("|".join(loose(w) for w in ("本年制发件数", "本�
 _HEAD_2019 = re.compile("|".join(loose(w) for w in ("本年新制作数量", "本年新公开数量", "对外公开总数量", "上一年项目数量", "政府集中采购")))
 _SECTION_TWO = re.compile(loose("主动公开政府信息情况"))
 _ARTICLE_20 = re.compile(loose("第二十条"))
+_VALUE_NEXT = re.compile(r"[ \t\n|]*(?:-?\d|—|/|无[ \t\n|])")
 _WAN = re.compile(loose("万元"))
 _YUAN = re.compile(r"[（(]\s*(?:单位\s*[:：]?\s*)?元\s*[）)]|" + loose("金额（元）") + r"|\d\s*元")
 
@@ -81,6 +82,10 @@ def find_table2_span(text: str, table3_start: int | None) -> tuple[int, int]:
     end = table3_start if table3_start is not None else len(text)
     starts = [m.start() for m in _SECTION_TWO.finditer(text, 0, end)]
     art = _ARTICLE_20.search(text, starts[-1] if starts else 0, end)
+    # a converter may print the 第二十条 sub-tables before the section heading it repeats (dev/005)
+    early = _ARTICLE_20.search(text, starts[0] if starts else 0, end)
+    if early is not None and (art is None or early.start() < art.start()):
+        art = early
     if art is None and starts:
         return starts[-1], end
     if art is None:
@@ -98,11 +103,16 @@ def extract_table2(text: str, table3_start: int | None, template_hint: str | Non
         item = Item(key=key, n=n)
         items[key] = item
         pattern = re.compile("|".join(loose(a) for a in alts))
+        first = None
         for m in pattern.finditer(text, start, end):
-            # the row label, not a header word: it must be followed by its numbers before the
-            # next label; take the first occurrence that has any
-            item.label, item.label_span = m.group(0), (m.start(), m.end())
-            break
+            # the row label, not a word in prose ('行政许可类信息69条'): its numbers follow it
+            # directly; failing that, the first occurrence (a row printed with empty cells)
+            first = first or m
+            if _VALUE_NEXT.match(text, m.end()):
+                first = m
+                break
+        if first is not None:
+            item.label, item.label_span = first.group(0), (first.start(), first.end())
         if item.label_span is None:
             item.status = "absent"
         else:
