@@ -37,7 +37,8 @@ def _squash(text: str) -> str:
 
 
 def _numbers(text: str) -> list[float]:
-    return [float(m.group().replace(",", "")) for m in _NUMBER.finditer(_squash(text))]
+    """Number tokens as printed (whitespace separates table cells, so it is kept)."""
+    return [float(m.group().replace(",", "")) for m in _NUMBER.finditer(text)]
 
 
 # ---------------------------------------------------------------- sentences
@@ -330,6 +331,14 @@ def _row_model(name: str, keys: list[str], width: int) -> type[BaseModel]:
     return create_model(name, **{k: (cell, ...) for k in keys})  # type: ignore[call-overload]
 
 
+_CELL = re.compile(r"\d+(?:\.\d+)?|[/—－-]|无")
+
+
+def parse_row(text: str) -> list[int]:
+    """'34 0 0 0 0 0 34' -> [34, 0, 0, 0, 0, 0, 34]; '/', '-', '—', '无' read as 0."""
+    return [int(float(t)) if t[0].isdigit() else 0 for t in _CELL.findall(text)]
+
+
 _LABEL_NUMBERING = re.compile(r"^[一二三四五六七八九十]+、|^（[一二三四五六七八九十]+）|^\d+[.、．]")
 
 
@@ -388,7 +397,7 @@ def _table_checks(labels: dict[str, str], width: int):  # type: ignore[no-untype
     def check(answer: BaseModel) -> list[str]:
         problems = []
         for key, label in labels.items():
-            row = getattr(answer, key)
+            row = list(getattr(answer, key))
             if sum(row[:-1]) != row[-1]:
                 problems.append(_sum_problem(width - 1, label, row[:-1], row[-1], "行合计不符"))
         return problems
@@ -396,7 +405,8 @@ def _table_checks(labels: dict[str, str], width: int):  # type: ignore[no-untype
 
 
 def _ask_groups(client: LLMClient, prompt: str, section_text: str, columns: tuple[str, ...],
-                groups: list[list[str]], labels: dict[str, str], purpose: str) -> TableLLM:
+                groups: list[list[str]], labels: dict[str, str], purpose: str,
+                scoped: bool) -> TableLLM:
     out = TableLLM()
     width = len(columns)
     for n, keys in enumerate(groups, 1):
@@ -405,7 +415,8 @@ def _ask_groups(client: LLMClient, prompt: str, section_text: str, columns: tupl
         group_labels = {k: labels[k] for k in keys}
         rows = "\n".join(f"- {k}: {lab}" for k, lab in group_labels.items())
         model = _row_model(f"RowGroup{n}", keys, width)
-        snippet = row_snippet(section_text, list(group_labels.values()))
+        snippet = (row_snippet(section_text, list(group_labels.values())) if scoped
+                   else section_text.strip())
         if not snippet.strip():
             out.unsettled.extend(keys)
             out.problems.append(f"rows {', '.join(keys)}: row labels not found in the section")
@@ -426,8 +437,10 @@ def _ask_groups(client: LLMClient, prompt: str, section_text: str, columns: tupl
     return out
 
 
-def llm_table3(client: LLMClient, section_text: str, template: TemplateId) -> TableLLM:
-    """表三 read row group by row group from its section text, with row-total checks per group
+def llm_table3(client: LLMClient, section_text: str, template: TemplateId,
+               groups: list[list[str]] | None = None) -> TableLLM:
+    """表三 read row by row (or by `groups`, e.g. table3_row_groups(template)), each request
+    carrying only the source lines around its row labels, with row-total checks per request
     (re-asked when they fail) and processed_total / balance checked after assembly.
 
     `evidence[row]` is None when the row's numbers were not found next to its label: such a
@@ -435,7 +448,7 @@ def llm_table3(client: LLMClient, section_text: str, template: TemplateId) -> Ta
     """
     labels = application_rows(template)
     out = _ask_groups(client, TABLE3_PROMPT, section_text, APPLICANT_COLUMNS,
-                      table3_row_groups(template), labels, "table3")
+                      groups or [[k] for k in labels], labels, "table3", scoped=True)
     v = out.values
     if all(k in v for k in labels):
         for c, col in enumerate(APPLICANT_COLUMNS):
@@ -454,4 +467,4 @@ def llm_table4(client: LLMClient, section_text: str) -> TableLLM:
     """表四 (three rows of five) in one request, review_total checked (re-asked when it fails)."""
     labels = dict(REVIEW_ROWS)
     return _ask_groups(client, TABLE4_PROMPT, section_text, REVIEW_COLUMNS,
-                       [list(labels)], labels, "table4")
+                       [list(labels)], labels, "table4", scoped=False)
