@@ -255,6 +255,11 @@ class _Assembly:
                 continue
             row = rows[source_key[key]]
             note = mixed_note if source_key[key] != key else row.note
+            if row.status == "position":
+                self.findings.append(Finding(
+                    rule="label_not_beside_numbers", severity="review",
+                    message=f"表三 {application_rows(self.template)[key]}: {row.note}",
+                    cells=[f"{field}[{c}]" for c in range(7)]))
             if row.status == "absent":
                 self.findings.append(Finding(
                     rule="missing_row", severity="review",

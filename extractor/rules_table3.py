@@ -12,7 +12,7 @@ from .split import Piece, TooManySplits, admissible
 from .tokens import Token, row_tokens, trim_empty
 
 N = 7
-RowStatus = Literal["ok", "absent", "blank", "ambiguous", "unreadable"]
+RowStatus = Literal["ok", "absent", "blank", "ambiguous", "unreadable", "position"]
 
 # key, ordinal, label alternatives (most specific first); the order is the template's
 _ROWS_HEAD: list[tuple[str, str | None, tuple[str, ...]]] = [
@@ -131,7 +131,47 @@ def extract_table3(text: str) -> Table3 | None:
     for row in rows.values():
         _row_candidates(row)
     _resolve_with_table_sums(table)
+    if any(r.chosen is None for r in rows.values()):
+        _place_by_position(text, table, specs)
     return table
+
+
+def _place_by_position(text: str, table: Table3, specs: list[tuple[str, str | None, tuple[str, ...]]]) -> None:
+    """A conversion that moved labels away from their numbers (dev/005) can still print the rows'
+    numbers in template order. When the table holds exactly one line of 7 cells per template row,
+    every label printed on such a line matches its row, and every row already read by its label
+    agrees, the rows left unread take their line's numbers by position (still sent to review)."""
+    start, end = table.span
+    lines: list[tuple[list[Piece], str, int]] = []
+    pos = start
+    while pos < end:
+        nl = text.find("\n", pos, end)
+        line_end = end if nl < 0 else nl
+        line = text[pos:line_end]
+        if "\t" in line:
+            toks = trim_empty(row_tokens(text, pos, line_end), N)
+            if len(toks) == N and all(t.kind in ("cell", "blank") for t in toks):
+                label = text[pos:toks[0].start].replace("\t", " ")
+                pieces = [Piece(0 if t.kind == "blank" else int(float(t.digits)), t.start, t.end,
+                                "position") for t in toks]
+                lines.append((pieces, label, pos))
+        pos = line_end + 1
+    if len(lines) != len(specs):
+        return
+    for (pieces, label, _), (key, ordinal, alts) in zip(lines, specs):
+        row = table.rows[key]
+        if label.strip() and not label_regex(alts, ordinal).search(label):
+            return
+        # a row read beside its own label must agree (a 'blank' row may just be a lone label)
+        if row.status == "ok" and [int(p.value) for p in row.chosen or []] != [int(p.value) for p in pieces]:
+            return
+    for (pieces, _, _), (key, _, _) in zip(lines, specs):
+        row = table.rows[key]
+        if row.status != "ok":
+            row.chosen = pieces
+            row.status = "position"
+            row.note = ("numbers read by their place in the table: the row label is not printed "
+                        "beside them")
 
 
 def _row_total_ok(v: list) -> bool:

@@ -81,10 +81,9 @@ def _grid_line(text: str, start: int, end: int, out: list[Token], stop_at_text: 
             last_label = idx
     if stop_at_text and out and last_label >= 0:
         return True
+    # empty cells are kept (a blank 总计 is a printed 0); surplus ones at the ends of a ragged
+    # row are dropped by trim_empty, which knows how many cells the row has
     values = cells[last_label + 1:]
-    # trailing empty cells of a ragged row carry nothing
-    while values and text[values[-1][0]:values[-1][1]].strip() == "":
-        values.pop()
     if last_label < 0 and not any(text[a:b].strip() for a, b in values):
         return False
     for a, b in values:
