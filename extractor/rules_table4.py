@@ -11,7 +11,8 @@ from .split import Piece, TooManySplits, admissible, enumerate_splits
 from .tokens import Token, has_label_text, row_tokens, trim_empty
 
 N = 15
-_HEADER_START = re.compile(loose("结果维持"))
+# the header's first words; when a conversion scrambled them (dev/005), its other column names
+_HEADER_STARTS = [re.compile(loose(w)) for w in ("结果维持", "尚未审结", "未经复议直接起诉", "复议后起诉")]
 _HEADER_WORDS = re.compile("|".join(loose(w) for w in (
     "政府信息公开行政复议", "行政复议", "行政诉讼", "结果维持", "结果纠正", "其他结果", "尚未审结",
     "总计", "未经复议直接起诉", "复议后起诉", "直接起诉", "复议", "诉讼", "情况", "数量", "项目", "类别",
@@ -47,7 +48,11 @@ def _groups_ok(v: list) -> bool:
 
 def extract_table4(text: str, start: int) -> Table4:
     """Read section 四's table, searching from `start` (the end of section 三's table)."""
-    h = _HEADER_START.search(text, start)
+    h = None
+    for rx in _HEADER_STARTS:
+        h = rx.search(text, start)
+        if h is not None:
+            break
     if h is None:
         return Table4(status="absent", note="the 行政复议/行政诉讼 table (结果维持 …) was not found")
     five = _SECTION_FIVE.search(text, h.end())
