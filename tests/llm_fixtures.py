@@ -1,0 +1,47 @@
+"""Shared LLM fixtures: the real local llama-server for the session, report texts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from extractor.llm import LLMClient
+from extractor.local_model import LocalServer, start_local_server
+from extractor.settings import Settings
+
+DEV = Path("/work/shared/reports/dev")
+
+
+def report_text(number: str) -> str:
+    """The text of a dev report's first input (PDF via pdfplumber, text files as UTF-8)."""
+    import json
+
+    folder = DEV / number
+    name = json.loads((folder / "source.json").read_text(encoding="utf-8"))["inputs"][0]
+    path = folder / name
+    if path.suffix == ".pdf":
+        import pdfplumber
+
+        with pdfplumber.open(path) as pdf:
+            return "\n".join(page.extract_text() or "" for page in pdf.pages)
+    return path.read_text(encoding="utf-8")
+
+
+def gold(number: str) -> dict:
+    import json
+
+    return json.loads((DEV / number / "gold.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def local_server() -> Iterator[LocalServer]:
+    """The built-in local model behind a real llama-server, started once, stopped after."""
+    with start_local_server(Settings.from_env(env={})) as server:
+        yield server
+
+
+@pytest.fixture()
+def local_client(local_server: LocalServer) -> LLMClient:
+    return LLMClient(Settings.from_env(env={}), local_server.base_url)
