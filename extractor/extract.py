@@ -99,8 +99,11 @@ def _assemble(doc: Document, settings: Settings, result: ExtractionResult, norm:
                                 message="the report year could not be read from the title or text"))
     methods = {p.field: p.method for p in asm.provenance}
     inconsistent: set[str] = set()
+    doubts = _layout_doubts(t3)
     for f in check_record(record):
-        if all(methods.get(c) in _AS_PRINTED or asm.settled_alone.get(c) for c in f.cells):
+        if doubts and f.rule in ("processed_total", "balance", "row_total"):
+            f.message = f"the extracted numbers do not add up ({doubts[0]}): " + f.message
+        elif all(methods.get(c) in _AS_PRINTED or asm.settled_alone.get(c) for c in f.cells):
             f.severity = "source"
             f.message = "printed in the report: " + f.message
             inconsistent.add(f.rule)
@@ -114,6 +117,20 @@ def _assemble(doc: Document, settings: Settings, result: ExtractionResult, norm:
     result.provenance = asm.provenance
     result.status, result.reasons = decide(findings)
     return result
+
+
+def _layout_doubts(t3: Table3 | None) -> list[str]:
+    """Signs that 表三's numbers may sit beside the wrong labels: then a broken sum is not taken
+    as printed in the report. A row printed with no numbers at all is such a sign (numbers
+    displaced to a neighbouring label leave one row empty)."""
+    if t3 is None:
+        return []
+    doubts = list(t3.notes)
+    empty = [r.label for r in t3.rows.values() if r.status == "blank" and not r.tokens]
+    if empty:
+        label = re.sub(r"\s+", "", empty[0] or "")
+        doubts.append(f"row {label} has no numbers")
+    return doubts
 
 
 def _template(text: str, t2: Table2, t3: Table3 | None) -> TemplateId:
@@ -289,7 +306,7 @@ class _Assembly:
                 p = pieces[c] if pieces else None
                 m = method or (p.method if p else "row_absent")
                 self._record(f"{field}[{c}]", p, values[c], m, row.label, row.label_span, note)
-                if m == "split_run" and row.settled_by == "row_total":
+                if m == "split_run" and row.forced:
                     self.settled_alone[f"{field}[{c}]"] = True
 
     def _sum_other_rows(self, t3: Table3) -> None:

@@ -8,7 +8,7 @@ from itertools import product
 from typing import Literal
 
 from .labels import label_regex, loose
-from .split import Piece, TooManySplits, admissible
+from .split import Piece, TooManySplits, admissible, enumerate_splits
 from .tokens import Token, row_tokens, trim_empty
 
 N = 7
@@ -61,6 +61,7 @@ class Row:
     chosen: list[Piece] | None = None
     status: RowStatus = "ok"
     settled_by: str = ""     # "" (as printed), "row_total", "table_sums"
+    forced: bool = False     # the digits allow one reading only, whatever the sums say
     note: str = ""
 
     @property
@@ -128,6 +129,10 @@ def extract_table3(text: str) -> Table3 | None:
         rows[key].tokens = trim_empty(row_tokens(text, m.end(), seg_end, stop_at_text=last_row), N)
 
     table = Table3(rows=rows, six_form=six_form, span=(start, search_end))
+    before = row_tokens(text, max(0, start - 60), start)
+    if len([t for t in before if t.kind != "blank"]) >= 3:
+        table.notes.append("numbers are printed just before the first row label: the text may put "
+                           "each row's numbers before its label, so rows may be shifted")
     for row in rows.values():
         _row_candidates(row)
     _resolve_with_table_sums(table)
@@ -210,6 +215,12 @@ def _row_candidates(row: Row) -> None:
         row.note = f"only {digits} digits for {N} cells"
         return
     try:
+        readings = 0
+        for _ in enumerate_splits(toks, N):
+            readings += 1
+            if readings > 1:
+                break
+        row.forced = readings == 1
         row.candidates = admissible(toks, N, _row_total_ok)
     except TooManySplits:
         row.status = "ambiguous"

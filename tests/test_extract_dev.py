@@ -101,3 +101,29 @@ def test_printed_inconsistency_is_transcribed_and_flagged() -> None:
     assert r.record["applications"]["total_processed"] == [0] * 7
     assert r.record["source_inconsistencies"] == ["processed_total", "balance"]
     assert any(f.severity == "source" and f.rule == "balance" for f in r.findings)
+
+
+def test_numbers_printed_before_their_labels_are_not_accepted(tmp_path) -> None:
+    """A PDF text layer can print each row's numbers on the line above its label (dev/001 without
+    table detection). Read naively every row takes its neighbour's numbers and the sums break;
+    that must go to review, not be taken as the report's own inconsistency."""
+    lines = (next(c for c in CASES if c.id == "000-report.txt").path
+             .read_text(encoding="utf-8").split("\n"))
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        nums = lines[i + 2:i + 15:2]  # the report prints one cell per line, blank lines between
+        if (any(k in lines[i] for k in ("数量", "公开", "秘密", "信息", "申请", "总计", "继续办理", "其他", "案卷", "事项", "出版物", "不明确"))
+                and len(nums) == 7 and all(n.strip().isdigit() for n in nums)):
+            out.extend(lines[i + 1:i + 15])
+            out.append(lines[i])
+            i += 15
+        else:
+            out.append(lines[i])
+            i += 1
+    shifted = tmp_path / "shifted.txt"
+    shifted.write_text("\n".join(out), encoding="utf-8")
+    assert shifted.read_text(encoding="utf-8") != "\n".join(lines)
+    r = extract_file(shifted, SETTINGS)
+    assert r.status == "review"
+    assert r.record["source_inconsistencies"] == []
