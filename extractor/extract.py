@@ -76,7 +76,6 @@ def _ledger(client: Any) -> Iterator[list]:
 def _assemble(doc: Document, settings: Settings, result: ExtractionResult, norm: NormText, meta: Any,
               template: TemplateId, t2: Table2, t3: Table3 | None, t4: Table4,
               llm_findings: list[Finding]) -> ExtractionResult:
-    text = norm.text
     asm = _Assembly(norm, template)
     asm.table2(t2)
     asm.table3(t3)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Callable, Literal
 
 from .labels import loose
-from .split import Piece, TooManySplits, enumerate_splits
+from .split import Piece, read_cells
 from .tokens import Token, row_tokens, trim_empty
 
 FieldStatus = Literal["ok", "absent", "blank", "ambiguous", "unreadable"]
@@ -163,37 +163,6 @@ def _money_cell(key: str, index: int, template: str | None) -> bool:
 def _settle(item: Item, accept: Callable[[list], bool]) -> None:
     if item.status == "absent":
         return
-    toks = item.tokens
-    if not toks:
-        item.status = "blank"
-        item.chosen = [Piece(0, -1, -1, "blank_cell")] * item.n
-        item.note = "printed with no numbers: empty cells read as 0"
-        return
-    try:
-        cands = [c for c in enumerate_splits(toks, item.n) if accept([p.value for p in c])]
-    except TooManySplits:
-        item.status = "ambiguous"
-        item.note = "too many ways to split the digits"
-        return
-    if len(toks) == item.n and cands:
-        item.candidates = cands[:1]
-        item.chosen = cands[0]
-        return
-    if len(toks) < item.n and all(t.kind == "blank" or t.digits.strip("0.") == "" for t in toks) and not cands:
-        item.status = "blank"
-        item.chosen = [Piece(0, t.start, t.end, "blank_cell") for t in toks] + \
-            [Piece(0, -1, -1, "blank_cell")] * (item.n - len(toks))
-        item.note = f"only {len(toks)} of {item.n} cells printed, all zero; the empty cells read as 0"
-        return
-    item.candidates = cands
-    if len(cands) == 1:
-        item.chosen = cands[0]
-    elif not cands:
-        item.status = "unreadable"
-        item.note = f"cannot read {item.n} numbers from '{' '.join(t.text for t in toks)}'"
-    else:
-        item.status = "ambiguous"
-        shown = "; ".join("/".join(str(p.value) for p in c) for c in cands[:6])
-        more = f" (+{len(cands) - 6} more)" if len(cands) > 6 else ""
-        item.note = (f"the glued digits '{''.join(t.text for t in toks)}' can be read "
-                     f"{len(cands)} ways: {shown}{more}")
+    r = read_cells(item.tokens, item.n, valid=accept)
+    item.status, item.chosen, item.candidates = r.status, r.chosen, r.candidates or []  # type: ignore[assignment]
+    item.note = r.note

@@ -8,7 +8,7 @@ from itertools import product
 from typing import Literal
 
 from .labels import label_regex, loose
-from .split import Piece, TooManySplits, admissible, enumerate_splits
+from .split import Piece, read_cells
 from .tokens import Token, row_tokens, trim_empty
 
 N = 7
@@ -186,59 +186,10 @@ def _row_total_ok(v: list) -> bool:
 def _row_candidates(row: Row) -> None:
     if row.status == "absent":
         return
-    toks = row.tokens
-    if not toks:
-        row.status = "blank"
-        row.chosen = [Piece(0, -1, -1, "blank_cell")] * N
-        row.note = "row printed with no numbers: empty cells read as 0"
-        return
-    if len(toks) == N:
-        # nothing glued: the numbers as printed, whatever their sums say
-        cands = list(_as_printed(toks))
-        if cands:
-            row.candidates = cands
-            row.chosen = cands[0]
-            return
-    if len(toks) > N:
-        row.status = "unreadable"
-        row.note = f"{len(toks)} numbers found where the row has {N} cells"
-        return
-    digits = sum(len(t.digits) if t.kind == "run" else 1 for t in toks)
-    if digits < N:
-        if all(t.kind == "blank" or (t.digits and int(float(t.digits)) == 0) for t in toks):
-            row.status = "blank"
-            row.chosen = [Piece(0, t.start, t.end, "blank_cell") for t in toks] + \
-                [Piece(0, -1, -1, "blank_cell")] * (N - len(toks))
-            row.note = f"only {len(toks)} of {N} cells printed, all zero; the empty cells read as 0"
-            return
-        row.status = "unreadable"
-        row.note = f"only {digits} digits for {N} cells"
-        return
-    try:
-        readings = 0
-        for _ in enumerate_splits(toks, N):
-            readings += 1
-            if readings > 1:
-                break
-        row.forced = readings == 1
-        row.candidates = admissible(toks, N, _row_total_ok)
-    except TooManySplits:
-        row.status = "ambiguous"
-        row.note = "too many ways to split the digits"
-        return
-    if len(row.candidates) == 1:
-        row.chosen = row.candidates[0]
-        row.settled_by = "row_total"
-    elif not row.candidates:
-        row.status = "unreadable"
-        row.note = "no split of the printed digits makes the row add up to its 总计"
-    else:
-        row.status = "ambiguous"
-
-
-def _as_printed(toks: list[Token]):
-    from .split import enumerate_splits
-    yield from enumerate_splits(toks, N)
+    r = read_cells(row.tokens, N, sums=_row_total_ok, sums_text="the row total (总计 = sum of six columns)")
+    row.status, row.chosen, row.candidates = r.status, r.chosen, r.candidates or []  # type: ignore[assignment]
+    row.settled_by = "row_total" if r.settled_by else ""
+    row.forced, row.note = r.forced, r.note
 
 
 def _resolve_with_table_sums(table: Table3, limit: int = 100_000) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from .labels import loose
-from .split import Piece, TooManySplits, admissible, enumerate_splits
+from .split import Piece, read_cells
 from .tokens import Token, has_label_text, row_tokens, trim_empty
 
 N = 15
@@ -75,37 +75,8 @@ def extract_table4(text: str, start: int) -> Table4:
         table.status = "unreadable"
         table.note = "no numbers after the 行政复议/行政诉讼 header"
         return table
-    if len(tokens) == N:
-        table.candidates = list(enumerate_splits(tokens, N))
-        table.chosen = table.candidates[0]
-        return table
-    if len(tokens) > N:
-        table.status = "unreadable"
-        table.note = f"{len(tokens)} numbers where the table has {N} cells"
-        return table
-    digits = sum(len(t.digits) if t.kind == "run" else 1 for t in tokens)
-    if digits < N:
-        if all(t.kind == "blank" or int(float(t.digits or 0)) == 0 for t in tokens):
-            table.chosen = [Piece(0, t.start, t.end, "blank_cell") for t in tokens] + \
-                [Piece(0, -1, -1, "blank_cell")] * (N - len(tokens))
-            table.note = f"only {len(tokens)} of {N} cells printed, all zero; the empty cells read as 0"
-            return table
-        table.status = "unreadable"
-        table.note = f"only {digits} digits for {N} cells"
-        return table
-    try:
-        table.candidates = admissible(tokens, N, _groups_ok)
-    except TooManySplits:
-        table.status = "ambiguous"
-        table.note = "too many ways to split the digits"
-        return table
-    if len(table.candidates) == 1:
-        table.chosen = table.candidates[0]
-        table.settled_by = "review_totals"
-    elif not table.candidates:
-        table.status = "unreadable"
-        table.note = "no split of the printed digits makes each 总计 equal the sum of its four results"
-    else:
-        table.status = "ambiguous"
-        table.note = f"{len(table.candidates)} splits of the digits satisfy the 总计 cells"
+    r = read_cells(tokens, N, sums=_groups_ok, sums_text="the three 总计 cells (each the sum of its four results)")
+    table.status = r.status if r.status != "blank" else "ok"  # type: ignore[assignment]
+    table.chosen, table.candidates, table.note = r.chosen, r.candidates or [], r.note
+    table.settled_by = "review_totals" if r.settled_by else ""
     return table

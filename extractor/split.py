@@ -123,3 +123,67 @@ def admissible(tokens: Sequence[Token], n: int, accept: Callable[[list[Number]],
 def needs_split(tokens: Sequence[Token], n: int) -> bool:
     """False when the tokens already are the n numbers (nothing glued)."""
     return len(tokens) != n
+
+
+@dataclass
+class Reading:
+    """How the tokens of one row (or of a whole small table) read as its n cells."""
+
+    status: str                        # ok | blank | ambiguous | unreadable
+    chosen: list[Piece] | None = None
+    candidates: list[list[Piece]] | None = None
+    settled_by: str = ""               # "" as printed, "sums" when the sums picked the split
+    forced: bool = False               # the digits allow one reading only, whatever the sums say
+    note: str = ""
+
+
+def _zeros(tokens: Sequence[Token], n: int) -> list[Piece]:
+    return [Piece(0, t.start, t.end, "blank_cell") for t in tokens] + [Piece(0, -1, -1, "blank_cell")] * (n - len(tokens))
+
+
+def read_cells(tokens: Sequence[Token], n: int, *,
+               valid: Callable[[list[Number]], bool] | None = None,
+               sums: Callable[[list[Number]], bool] | None = None,
+               sums_text: str = "the sums") -> Reading:
+    """Read `n` cells from `tokens`.
+
+    Numbers printed apart are taken as printed (`valid` may still reject, e.g. a negative where
+    none is allowed). Glued runs are split every admissible way and kept when `sums` holds; one
+    survivor settles them, several stay `ambiguous` with their readings listed, none is
+    `unreadable`. No tokens, or fewer digits than cells all zero, is a row of blank (0) cells.
+    """
+    ok = valid or (lambda v: True)
+    if not tokens:
+        return Reading("blank", _zeros([], n), [], note="printed with no numbers: empty cells read as 0")
+    if len(tokens) == n:
+        printed = [c for c in enumerate_splits(tokens, n) if ok([p.value for p in c])]
+        if printed:
+            return Reading("ok", printed[0], printed, forced=True)
+    if len(tokens) > n:
+        return Reading("unreadable", None, [], note=f"{len(tokens)} numbers found where there are {n} cells")
+    digits = sum(len(t.digits) if t.kind == "run" else 1 for t in tokens)
+    if digits < n:
+        if all(t.kind == "blank" or t.digits.strip("0.") == "" for t in tokens):
+            return Reading("blank", _zeros(tokens, n), [],
+                           note=f"only {len(tokens)} of {n} cells printed, all zero; the empty cells read as 0")
+        return Reading("unreadable", None, [], note=f"only {digits} digits for {n} cells")
+    check = (lambda v: ok(v) and sums(v)) if sums else ok
+    try:
+        readings = 0
+        for _ in enumerate_splits(tokens, n):
+            readings += 1
+            if readings > 1:
+                break
+        cands = admissible(tokens, n, check)
+    except TooManySplits:
+        return Reading("ambiguous", None, [], note="too many ways to split the digits")
+    glued = "".join(t.text for t in tokens)
+    if len(cands) == 1:
+        return Reading("ok", cands[0], cands, settled_by="sums" if sums else "", forced=readings == 1)
+    if not cands:
+        return Reading("unreadable", None, [], forced=readings == 1,
+                       note=f"no reading of the printed digits '{glued}' satisfies {sums_text}")
+    shown = "; ".join("/".join(str(p.value) for p in c) for c in cands[:6])
+    more = f" (+{len(cands) - 6} more)" if len(cands) > 6 else ""
+    return Reading("ambiguous", None, cands,
+                   note=f"the glued digits '{glued}' can be read {len(cands)} ways: {shown}{more}")
