@@ -60,10 +60,11 @@ def check_pair(this: dict[str, Any], last: dict[str, Any], *, last_label: str) -
 
 
 def run_crosschecks(store: st.Store) -> int:
-    """Recompute every cross-year finding over the current extractions; returns how many were stored."""
-    rows = st.current_records_for_crosscheck(store)
+    """Recompute every cross-year finding over the current extractions; returns how many were stored.
+
+    Records are read one at a time, so memory stays flat on large stores."""
     by_key: dict[tuple[str, int], list[dict[str, Any]]] = {}
-    for r in rows:
+    for r in st.current_keys_for_crosscheck(store):
         by_key.setdefault((r["org_key"], int(r["year"])), []).append(r)
     findings: list[CrossFinding] = []
     for (org, year), group in by_key.items():
@@ -72,9 +73,15 @@ def run_crosschecks(store: st.Store) -> int:
             continue
         # several files of last year (e.g. page.html and page.txt): compare with the most trusted
         last = min(previous, key=lambda r: (_STATUS_RANK.get(r["status"], 9), -r["id"]))
+        last_record = st.get_record(store, last["id"])
+        if last_record is None:
+            continue
         label = f"the {year - 1} report ({last['path']})"
         for this in group:
-            for rule, message, numbers, cells in check_pair(this["record"], last["record"], last_label=label):
+            record = st.get_record(store, this["id"])
+            if record is None:
+                continue
+            for rule, message, numbers, cells in check_pair(record, last_record, last_label=label):
                 findings.append((this["id"], rule, message, {**numbers, "last_year_extraction_id": last["id"]}, cells))
     st.replace_crosscheck_findings(store, findings)
     return len(findings)

@@ -600,15 +600,21 @@ def finish_run(store: Store, run_id: int, counts: dict[str, int]) -> None:
         conn.execute("UPDATE runs SET finished_at = ?, counts_json = ? WHERE id = ?", (_now(), _dumps(counts), run_id))
 
 
-def current_records_for_crosscheck(store: Store) -> list[dict[str, Any]]:
-    """id, path, status, org_key, year, template, record of current extractions that have a record."""
+def current_keys_for_crosscheck(store: Store) -> list[dict[str, Any]]:
+    """id, path, status, org_key, year of current extractions that have a record (no records: cheap)."""
     with store.lock:
         rows = store.conn.execute(
-            "SELECT e.id, s.path, e.status, e.org_key, e.year, e.template, e.record_json FROM extractions e "
+            "SELECT e.id, s.path, e.status, e.org_key, e.year FROM extractions e "
             "JOIN sources s ON s.id = e.source_id WHERE e.is_current = 1 AND e.record_json IS NOT NULL "
             "AND e.org_key IS NOT NULL AND e.year IS NOT NULL").fetchall()
-    return [{**{k: r[k] for k in ("id", "path", "status", "org_key", "year", "template")},
-             "record": json.loads(r["record_json"])} for r in rows]
+    return [dict(r) for r in rows]
+
+
+def get_record(store: Store, extraction_id: int) -> dict[str, Any] | None:
+    """The extracted record of one extraction (None when it has none)."""
+    with store.lock:
+        row = store.conn.execute("SELECT record_json FROM extractions WHERE id = ?", (extraction_id,)).fetchone()
+    return json.loads(row[0]) if row and row[0] is not None else None
 
 
 def replace_crosscheck_findings(store: Store, findings: Sequence[tuple[int, str, str, dict[str, Any], list[str]]]) -> None:
