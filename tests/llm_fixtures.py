@@ -14,12 +14,14 @@ from extractor.settings import Settings
 DEV = Path("/work/shared/reports/dev")
 
 
-def report_text(number: str) -> str:
-    """The text of a dev report's first input (PDF via pdfplumber, text files as UTF-8)."""
+def report_text(number: str, name: str | None = None) -> str:
+    """The text of a dev report's input `name` (default: the first that is PDF or plain text;
+    PDF via pdfplumber, text files as UTF-8)."""
     import json
 
     folder = DEV / number
-    name = json.loads((folder / "source.json").read_text(encoding="utf-8"))["inputs"][0]
+    inputs = json.loads((folder / "source.json").read_text(encoding="utf-8"))["inputs"]
+    name = name or next(n for n in inputs if n.endswith((".pdf", ".txt", ".md")))
     path = folder / name
     if path.suffix == ".pdf":
         import pdfplumber
