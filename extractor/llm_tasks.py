@@ -24,7 +24,7 @@ from .template import (
 
 TABLE3_PROMPT = "table3.v1"
 TABLE4_PROMPT = "table4.v1"
-SPLIT_PROMPT = "split_choice.v1"
+SPLIT_PROMPT = "split_choice.v2"
 PROSE_PROMPT = "prose_figures.v1"
 
 _WS = re.compile(r"\s+")
@@ -230,8 +230,9 @@ class SplitChoice(BaseModel):
 
 
 class _SplitAnswer(BaseModel):
-    choice: Optional[int] = None
-    sentence: Optional[int] = None
+    # required integers, 0 = "no basis": with nullable fields the small model always says null
+    choice: int
+    sentence: int
 
 
 def _token_in(sentence: str, value: int) -> bool:
@@ -266,11 +267,11 @@ def llm_choose_split(client: LLMClient, context_text: str, field_labels: list[st
     numbered = "\n".join(f"[{i}] {s.text}" for i, s in enumerate(sentences, 1))
 
     def check(ans: _SplitAnswer) -> list[str]:
-        if ans.choice is None:
+        if ans.choice == 0:
             return []
         if not 1 <= ans.choice <= len(candidates):
             return [f"拆分编号 {ans.choice} 不存在（应为 1 到 {len(candidates)}）"]
-        if ans.sentence is None or not 1 <= ans.sentence <= len(sentences):
+        if not 1 <= ans.sentence <= len(sentences):
             return [f"依据句子编号 {ans.sentence} 不存在"]
         missing = [v for v in distinguishing(ans.choice - 1)
                    if not _token_in(sentences[ans.sentence - 1].text, v)]
@@ -286,7 +287,7 @@ def llm_choose_split(client: LLMClient, context_text: str, field_labels: list[st
         }, _SplitAnswer, check, purpose="split_choice")
     except LLMAnswerError:
         return None
-    if ans.choice is None or ans.sentence is None:
+    if ans.choice == 0 or ans.sentence == 0:
         return None
     idx = ans.choice - 1
     sent = sentences[ans.sentence - 1]
