@@ -14,8 +14,10 @@ from .rules_table2 import Table2
 from .rules_table3 import Table3
 from .rules_table4 import Table4
 from .split import Piece
-from .template import ACTIVE_2019_LABELS, ACTIVE_2021_LABELS, APPLICANT_COLUMNS, REVIEW_COLUMNS, TemplateId
+from .template import (ACTIVE_2019_LABELS, ACTIVE_2021_LABELS, APPLICANT_COLUMNS, REVIEW_COLUMNS, TemplateId,
+                       application_rows)
 
+_MAX_LLM_ROWS = 6
 _SECTION3 = re.compile(loose("收到和处理政府信息公开申请情况"))
 _SECTION4 = re.compile(loose("行政复议") + r"|五\s*[、.]")
 
@@ -85,10 +87,20 @@ def read_table3(client: Any, text: str, template: TemplateId, t3: Table3 | None,
                  and r.chosen is None]
     if not open_rows:
         return
+    keys = [r.key for r in open_rows if r.key in application_rows(template)]
+    if not keys:
+        return
+    if len(keys) > _MAX_LLM_ROWS:
+        # the 0.5B model reads one row per request at several seconds each; a table this broken
+        # goes to a human rather than to an hour of model calls
+        findings.append(Finding(rule="llm_skipped", severity="info",
+                                message=f"表三: {len(keys)} rows unread, more than the "
+                                        f"{_MAX_LLM_ROWS} the model is asked to read"))
+        return
     a = _SECTION3.search(text, 0, t3.span[0])
     section = text[(a.start() if a else t3.span[0]):t3.span[1]]
     try:
-        answer = llm_table3(client, section, template)
+        answer = llm_table3(client, section, template, groups=[[k] for k in keys])
     except LLMError as e:
         findings.append(Finding(rule="llm_unavailable", severity="info",
                                 message=f"表三: the language model could not help: {e}"))
