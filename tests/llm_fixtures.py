@@ -11,7 +11,7 @@ from extractor.llm import LLMClient
 from extractor.local_model import LocalServer, start_local_server
 from extractor.settings import Settings
 
-DEV = Path("/work/shared/reports/dev")
+from dev_reports import DEV  # noqa: E402  (../shared/reports/dev beside the repository)
 
 
 def report_text(number: str, name: str | None = None) -> str:
