@@ -49,6 +49,9 @@ def extract_document(doc: Document, settings: Settings, *, llm: object | None = 
         return result
 
     template = _template(text, t2, t3)
+    if t2.template is None and template == "2019":
+        # no 表二 header to tell: read its rows as the template the report otherwise follows
+        t2 = extract_table2(text, t3.span[0] if t3 else None, template)
     use_llm = llm is not None and settings.llm != "off"
     llm_findings: list[Finding] = []
     with _ledger(llm if use_llm else None) as calls:
@@ -191,8 +194,6 @@ class _Assembly:
                      "punishment": ACTIVE_2019_ITEM_TRIPLE, "enforcement": ACTIVE_2019_ITEM_TRIPLE,
                      "fees": ("prev_year_items", "change"), "procurement": ("items", "amount_wan_yuan")},
         }[self.template]
-        if t2.template is not None and t2.template != self.template:
-            t2 = extract_table2(self.norm.text, t2.span[1], self.template)
         normative_found = t2.items.get("normative_documents") is not None and \
             t2.items["normative_documents"].status != "absent"
         for key, item in t2.items.items():

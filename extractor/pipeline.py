@@ -39,7 +39,14 @@ def extract_bytes(data: bytes, name: str, settings: Settings, *, llm: object | N
         doc = load_bytes(data, name, settings)
     except ExtractorError as e:
         return _failed(name, e, sha, size=len(data), started=started)
-    result = extract_document(doc, settings, llm=llm)
+    try:
+        result = extract_document(doc, settings, llm=llm)
+    except ExtractorError as e:
+        return _failed(name, e, sha, size=len(data), started=started)
+    except Exception as e:  # a bug must fail this item, not the batch; the message says so
+        err = ExtractorError(f"{name}: internal error while extracting ({type(e).__name__}: {e}); "
+                             "please report it with the file")
+        return _failed(name, err, sha, size=len(data), started=started)
     result.sha256 = sha
     result.size = len(data)
     result.seconds = round(time.perf_counter() - started, 4)
