@@ -135,10 +135,11 @@ def _init_worker(settings: Settings) -> None:
     global _worker_llm, _worker_session
     if settings.llm == "off":
         return
-    try:
-        from .llm_session import open_llm_session  # the LLM helper's module; absent: rules only
-    except ImportError:
-        return
+    import logging
+
+    # a worker is a process of the CLI's: instructor's per-call error logs stay quiet there too
+    logging.getLogger("instructor").setLevel(logging.CRITICAL)
+    from .llm_session import open_llm_session
     _worker_session = open_llm_session(settings)
     _worker_llm = _worker_session.__enter__()  # type: ignore[attr-defined]
     import atexit

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -24,6 +25,8 @@ def _settings(**overrides: object) -> Settings:
 def main() -> None:
     """Extract the tables of Chinese government information-disclosure annual reports
     (政府信息公开工作年度报告) as exact, checked, structured data."""
+    # instructor logs every failed call at ERROR; our ledger and the item's reasons already say it
+    logging.getLogger("instructor").setLevel(logging.CRITICAL)
 
 
 @main.command()

@@ -58,7 +58,7 @@ def _choose(client: Any, text: str, fields: list[str], target: Any, findings: li
         choice = llm_choose_split(client, text, fields, cands,
                                   run="".join(t.text for t in target.tokens))
     except LLMError as e:
-        findings.append(Finding(rule="llm_unavailable", severity="info",
+        findings.append(Finding(rule="llm_unavailable", severity="review",
                                 message=f"{where}: the language model could not help: {e}"))
         return
     if choice is None or not choice.quote:
@@ -102,7 +102,7 @@ def read_table3(client: Any, text: str, template: TemplateId, t3: Table3 | None,
     try:
         answer = llm_table3(client, section, template, groups=[[k] for k in keys])
     except LLMError as e:
-        findings.append(Finding(rule="llm_unavailable", severity="info",
+        findings.append(Finding(rule="llm_unavailable", severity="review",
                                 message=f"表三: the language model could not help: {e}"))
         return
     for row in open_rows:
