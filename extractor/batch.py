@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Literal, Sequence
 
 from . import store as st
-from .archive import Filters, Item, estimate_count, iter_items, make_filters
+from .archive import Item, estimate_count, iter_items, make_filters
 from .result import ExtractionResult
 from .settings import Settings
 from .version import ENGINE_VERSION
