@@ -1,0 +1,31 @@
+"""A model's choice among the readings of a glued run is used only with real evidence."""
+
+from __future__ import annotations
+
+import re
+
+from dev_reports import DEV
+from extractor.llm_assist import _grounded, _table2_cues
+
+CUES = _table2_cues("normative_documents", 3, "行政规范性文件", "2021")
+READINGS = [[1, 1, 29], [1, 12, 9], [11, 2, 9]]   # dev/021 prints 行政规范性文件 as '1129'
+
+
+def _sentence_with(text: str, needle: str) -> str:
+    return next(s for s in re.split(r"(?<=。)", text) if needle in s)
+
+
+def test_a_number_that_merely_occurs_is_no_evidence() -> None:
+    """dev/021's narrative: '涵盖政策及规范性文件类11条' counts published items, not 制发: the
+    1.5B model cited it for 11/2/9; the choice must not be used on that."""
+    text = (DEV / "021" / "page.txt").read_text(encoding="utf-8")
+    sentence = _sentence_with(text, "政策及规范性文件类11条")
+    assert not _grounded(sentence, CUES, READINGS, 2)
+
+
+def test_a_clause_naming_row_column_and_number_is_evidence() -> None:
+    assert _grounded("2024年，本局制发行政规范性文件11件。", CUES, READINGS, 2)
+    # the number must tell the chosen reading from the others: 9 is shared by two readings
+    assert not _grounded("现行有效行政规范性文件9件。", CUES, READINGS, 2)
+    # the clause must name the row: '废止2件' alone could be anything
+    assert not _grounded("本年度废止2件。", CUES, READINGS, 2)
