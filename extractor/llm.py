@@ -264,11 +264,11 @@ class LLMClient:
         def once() -> _Reply:
             t0 = time.monotonic()
             call = LLMCall(purpose=purpose, prompt_id=prompt_ref, attempt=attempt,
-                           outcome="ok", model=self.settings.llm_model)
+                           outcome="ok", model=self.settings.model_name)
             try:
                 with self._gate:
                     value, completion = client.chat.completions.create_with_completion(
-                        model=self.settings.llm_model, messages=messages,
+                        model=self.settings.model_name, messages=messages,
                         response_model=response_model, max_retries=0,
                         max_tokens=max_tokens, temperature=0,
                     )

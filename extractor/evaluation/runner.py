@@ -92,7 +92,7 @@ def run_eval(cases: list[Case], settings: Settings, *, reports_dir: Path, llm: A
     scores = [o.score for o in outcomes]
     return EvalRun(
         llm=settings.llm,
-        llm_model=settings.llm_model if settings.llm != "off" else None,
+        llm_model=settings.model_name if settings.llm != "off" else None,
         reports_dir=str(reports_dir),
         started_at=started_at,
         wall_seconds=round(time.perf_counter() - t0, 3),
