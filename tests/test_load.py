@@ -310,6 +310,11 @@ def _encrypted_pdf() -> bytes:
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
         b"<< /Filter /Standard /V 1 /R 2 /O <" + b"11" * 32 + b"> /U <" + b"22" * 32 + b"> /P -4 >>",
     ]
+    return _pdf(objs, f"/Encrypt 4 0 R /ID [<{'ab' * 16}> <{'ab' * 16}>]")
+
+
+def _pdf(objs: list[bytes], trailer_extra: str = "") -> bytes:
+    """A PDF file of the given numbered objects (object 1 is the catalog) with a valid xref."""
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
     offsets = []
@@ -320,8 +325,8 @@ def _encrypted_pdf() -> bytes:
     out.write(f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode())
     for off in offsets:
         out.write(f"{off:010d} 00000 n \n".encode())
-    out.write(f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R /Encrypt 4 0 R "
-              f"/ID [<{'ab' * 16}> <{'ab' * 16}>] >>\nstartxref\n{xref}\n%%EOF\n".encode())
+    out.write(f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R {trailer_extra}>>\n"
+              f"startxref\n{xref}\n%%EOF\n".encode())
     return out.getvalue()
 
 
@@ -396,18 +401,7 @@ def _text_pdf(items: list[tuple[float, float, str]]) -> bytes:
         f"<< /Length {len(ops)} >>\nstream\n".encode() + ops + b"endstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for i, body in enumerate(objs, start=1):
-        offsets.append(out.tell())
-        out.write(f"{i} 0 obj\n".encode() + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode())
-    for off in offsets:
-        out.write(f"{off:010d} 00000 n \n".encode())
-    out.write(f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
-    return out.getvalue()
+    return _pdf(objs)
 
 
 def test_pdf_without_ruling_lines_falls_back_to_gap_cells():
