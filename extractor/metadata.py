@@ -51,7 +51,13 @@ def _titles(text: str, doc_title: str | None, name: str) -> list[tuple[str, str]
     return out
 
 
+_CN_DIGITS = str.maketrans("〇零○一二三四五六七八九", "00012345678" + "9")
+_CN_YEAR = re.compile(r"[〇零○一二三四五六七八九]{4}(?=\s*年)")
+
+
 def _match_title(s: str) -> tuple[str, int] | None:
+    # '二〇二三年度' is 2023
+    s = _CN_YEAR.sub(lambda m: m.group(0).translate(_CN_DIGITS), s)
     best = None
     for rx in (_TITLE_ORG_FIRST, _TITLE_YEAR_FIRST):
         m = rx.search(s)
