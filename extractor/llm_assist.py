@@ -115,12 +115,22 @@ def _grounded(quote: str, cues: list[Cue], cands: list[list[Any]], idx: int) -> 
     for i, v in enumerate(chosen):
         if i >= len(cues) or any(c[i] == v for j, c in enumerate(cands) if j != idx):
             continue  # not a number that tells this reading from the others
+        if float(v) == 0:
+            continue  # '无' / 0 is printed everywhere: never evidence
         rows, cols = cues[i]
+        stated = re.compile(rf"(?<![\d.\-]){re.escape(_fmt(v))}\s*(?:{_UNITS})")
         for clause in clauses:
-            nums = [float(m) for m in re.findall(r"\d+(?:\.\d+)?", clause)]
-            if float(v) in nums and any(r in clause for r in rows) and any(k in clause for k in cols):
+            # a number stated with its unit ('69件'), beside a word of its row and of its column
+            if stated.search(clause) and any(r in clause for r in rows) and any(k in clause for k in cols):
                 return True
     return False
+
+
+_UNITS = "件|条|个|项|宗|起|次|万元|元"
+
+
+def _fmt(v: Any) -> str:
+    return str(int(v)) if float(v).is_integer() else str(v)
 
 
 def _int(v: Any) -> Any:

@@ -29,3 +29,13 @@ def test_a_clause_naming_row_column_and_number_is_evidence() -> None:
     assert not _grounded("现行有效行政规范性文件9件。", CUES, READINGS, 2)
     # the clause must name the row: '废止2件' alone could be anything
     assert not _grounded("本年度废止2件。", CUES, READINGS, 2)
+
+
+def test_the_table_itself_and_zeros_are_no_evidence() -> None:
+    """dev/026 prints 表二 as '行政规范性文件6051' and 表三 runs like '0000000' in the same
+    'sentence' as the 表二 header words; citing that sentence proves nothing."""
+    text = (DEV / "026" / "page.txt").read_text(encoding="utf-8")
+    sentence = _sentence_with(text, "行政规范性文件6051")
+    readings = [[6, 0, 51], [60, 5, 1]]
+    assert not _grounded(sentence, CUES, readings, 0)
+    assert not _grounded("本年废止行政规范性文件0件。", CUES, [[6, 0, 51], [6, 1, 50]], 0)
