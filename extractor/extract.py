@@ -15,7 +15,7 @@ from .metadata import extract_metadata
 from .normalise import NormText, normalise
 from .record import parse_record, record_to_dict
 from .result import CellProvenance, ExtractionResult, Finding
-from .rules_table2 import Table2, extract_table2
+from .rules_table2 import Table2, extract_table2, is_money_cell
 from .rules_table3 import Table3, extract_table3
 from .rules_table4 import Table4, extract_table4
 from .settings import Settings
@@ -58,7 +58,7 @@ def extract_document(doc: Document, settings: Settings, *, llm: object | None = 
         if use_llm and needs_help(t2, t3, t4):
             settle_splits(llm, text, template, t2, t3, t4, llm_findings)
             read_table3(llm, text, template, t3, llm_findings)
-        result = _assemble(doc, settings, result, norm, meta, template, t2, t3, t4, llm_findings)
+        result = _assemble(result, norm, meta, template, t2, t3, t4, llm_findings)
         if use_llm and settings.llm == "on" and result.record is not None:
             cross_check_prose(llm, text, result.record, result.findings)
     result.llm_usage = list(calls)
@@ -76,9 +76,8 @@ def _ledger(client: Any) -> Iterator[list]:
         yield calls
 
 
-def _assemble(doc: Document, settings: Settings, result: ExtractionResult, norm: NormText, meta: Any,
-              template: TemplateId, t2: Table2, t3: Table3 | None, t4: Table4,
-              llm_findings: list[Finding]) -> ExtractionResult:
+def _assemble(result: ExtractionResult, norm: NormText, meta: Any, template: TemplateId, t2: Table2,
+              t3: Table3 | None, t4: Table4, llm_findings: list[Finding]) -> ExtractionResult:
     asm = _Assembly(norm, template)
     asm.table2(t2)
     asm.table3(t3)
@@ -229,7 +228,7 @@ class _Assembly:
             for i, p in enumerate(pieces):
                 v: int | float = _num(p.value) if p is not None else 0
                 m = method or (p.method if p is not None else "row_absent")
-                if self._is_money(key, i) and t2.amount_unit == "元" and p is not None:
+                if is_money_cell(key, i) and t2.amount_unit == "元" and p is not None:
                     v = _num(Decimal(str(p.value)) / Decimal(10000))
                     note = (note + "; " if note else "") + f"printed {p.value} 元, recorded in 万元"
                     m = "converted" if m != "candidate" else m
@@ -240,9 +239,6 @@ class _Assembly:
                 self.active[key] = dict(zip(names, values))
             else:
                 self.active[key] = values[0]
-
-    def _is_money(self, key: str, i: int) -> bool:
-        return key == "fees_wan_yuan" or (key == "procurement" and i == 1)
 
     # ---- 表三
     def table3(self, t3: Table3 | None) -> None:
@@ -348,5 +344,3 @@ class _Assembly:
                 m = method or (p.method if p else "row_absent")
                 field = f"review_litigation.{key}[{i}]"
                 self._record(field, p, values[g * 5 + i], m, label, t4.header_span, t4.note)
-                if m == "split_run" and t4.settled_by == "review_totals" and len(t4.candidates) == 1:
-                    self.settled_alone[field] = False

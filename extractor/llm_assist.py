@@ -19,7 +19,6 @@ from .template import (ACTIVE_2019_LABELS, ACTIVE_2021_LABELS, APPLICANT_COLUMNS
 
 _MAX_LLM_ROWS = 6
 _SECTION3 = re.compile(loose("收到和处理政府信息公开申请情况"))
-_SECTION4 = re.compile(loose("行政复议") + r"|五\s*[、.]")
 
 
 def needs_help(t2: Table2, t3: Table3 | None, t4: Table4) -> bool:

@@ -124,13 +124,13 @@ def extract_table2(text: str, table3_start: int | None, template_hint: str | Non
         items[key].tokens = trim_empty(row_tokens(text, b, seg_end, stop_at_text=True), items[key].n)
     table = Table2(template=template, items=items, span=(start, end))
     money_key = "procurement" if template == "2019" else "fees_wan_yuan"
-    table.amount_unit = _amount_unit(text, items[money_key], start, end, template)
+    table.amount_unit = _amount_unit(text, items[money_key], start, end)
     for key, item in items.items():
-        _settle(item, _accept_for(key, template))
+        _settle(item, _accept_for(key))
     return table
 
 
-def _amount_unit(text: str, item: Item, start: int, end: int, template: str | None) -> Literal["万元", "元"]:
+def _amount_unit(text: str, item: Item, start: int, end: int) -> Literal["万元", "元"]:
     """万元 unless the money column's header or the value itself says 元."""
     if item.label_span is None:
         return "万元"
@@ -145,19 +145,20 @@ def _amount_unit(text: str, item: Item, start: int, end: int, template: str | No
     return "万元"
 
 
-def _accept_for(key: str, template: str | None) -> Callable[[list], bool]:
+def _accept_for(key: str) -> Callable[[list], bool]:
     def accept(values: list) -> bool:
         for i, v in enumerate(values):
             if v < 0 and not (key in _NEGATIVE_OK and i == 1):
                 return False
-            if isinstance(v, Decimal) and not _money_cell(key, i, template):
+            if isinstance(v, Decimal) and not is_money_cell(key, i):
                 return False
         return True
     return accept
 
 
-def _money_cell(key: str, index: int, template: str | None) -> bool:
-    return (key == "fees_wan_yuan") or (key == "procurement" and index == 1)
+def is_money_cell(key: str, index: int) -> bool:
+    """The cells that hold an amount of money (decimals allowed, 元 converted to 万元)."""
+    return key == "fees_wan_yuan" or (key == "procurement" and index == 1)
 
 
 def _settle(item: Item, accept: Callable[[list], bool]) -> None:

@@ -99,10 +99,7 @@ def extract_table3(text: str) -> Table3 | None:
         return None
     fwd = label_regex(_ROWS_TAIL[1][2], "四")
     # the table ends after the 结转下年度 row; section 四 starts with 行政复议 / 五、
-    last = None
-    for m in fwd.finditer(text, start):
-        last = m
-        break
+    last = fwd.search(text, start)
     search_end = len(text)
     if last is not None:
         t4 = _TABLE4_START.search(text, last.end())
@@ -147,7 +144,7 @@ def _place_by_position(text: str, table: Table3, specs: list[tuple[str, str | No
     every label printed on such a line matches its row, and every row already read by its label
     agrees, the rows left unread take their line's numbers by position (still sent to review)."""
     start, end = table.span
-    lines: list[tuple[list[Piece], str, int]] = []
+    lines: list[tuple[list[Piece], str]] = []
     pos = start
     while pos < end:
         nl = text.find("\n", pos, end)
@@ -159,18 +156,18 @@ def _place_by_position(text: str, table: Table3, specs: list[tuple[str, str | No
                 label = text[pos:toks[0].start].replace("\t", " ")
                 pieces = [Piece(0 if t.kind == "blank" else int(float(t.digits)), t.start, t.end,
                                 "position") for t in toks]
-                lines.append((pieces, label, pos))
+                lines.append((pieces, label))
         pos = line_end + 1
     if len(lines) != len(specs):
         return
-    for (pieces, label, _), (key, ordinal, alts) in zip(lines, specs):
+    for (pieces, label), (key, ordinal, alts) in zip(lines, specs):
         row = table.rows[key]
         if label.strip() and not label_regex(alts, ordinal).search(label):
             return
         # a row read beside its own label must agree (a 'blank' row may just be a lone label)
         if row.status == "ok" and [int(p.value) for p in row.chosen or []] != [int(p.value) for p in pieces]:
             return
-    for (pieces, _, _), (key, _, _) in zip(lines, specs):
+    for (pieces, _), (key, _, _) in zip(lines, specs):
         row = table.rows[key]
         if row.status != "ok":
             row.chosen = pieces

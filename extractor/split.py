@@ -120,9 +120,6 @@ def admissible(tokens: Sequence[Token], n: int, accept: Callable[[list[Number]],
     return [p for p in enumerate_splits(tokens, n, limit=limit) if accept([x.value for x in p])]
 
 
-def needs_split(tokens: Sequence[Token], n: int) -> bool:
-    """False when the tokens already are the n numbers (nothing glued)."""
-    return len(tokens) != n
 
 
 @dataclass
