@@ -159,3 +159,26 @@ def record_to_dict(record: Record2021 | Record2019) -> dict[str, Any]:
 def empty_record(template: TemplateId, year: int = 0, organization: str = "") -> Record2021 | Record2019:
     cls = Record2021 if template == "2021" else Record2019
     return cls(year=year, organization=organization)
+
+
+def record_cells(record: dict[str, Any] | None) -> list[tuple[str, str, str, str, Any]]:
+    """Every number of a canonical record as (table, row, col, field, value)."""
+    if not record:
+        return []
+    out: list[tuple[str, str, str, str, Any]] = []
+    for table in ("active_disclosure", "applications", "review_litigation"):
+        for row, value in (record.get(table) or {}).items():
+            if isinstance(value, list):
+                for i, v in enumerate(value):
+                    out.append((table, row, str(i), f"{table}.{row}[{i}]", v))
+            elif isinstance(value, dict):
+                for col, v in value.items():
+                    out.append((table, row, col, f"{table}.{row}.{col}", v))
+            else:
+                out.append((table, row, "", f"{table}.{row}", value))
+    return out
+
+
+def cell_values(record: dict[str, Any] | None) -> dict[str, Any]:
+    """Every number of a record by its path, e.g. 'applications.granted[6]' (CellProvenance.field)."""
+    return {field: value for _t, _r, _c, field, value in record_cells(record)}

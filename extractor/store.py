@@ -58,6 +58,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from .errors import StoreError
+from .record import record_cells  # noqa: F401  (part of this module's API: the cells table's rows)
 from .result import ExtractionResult
 
 DECISIONS = ("accept", "reject", "source_inconsistent")
@@ -285,24 +286,6 @@ def _risk(result: ExtractionResult) -> float:
     shaky = sum(1 for p in result.provenance if p.method in ("candidate", "position"))
     llm = sum(1 for p in result.provenance if p.method == "llm")
     return float(10 * review + 3 * len(result.reasons) + 2 * shaky + llm + source)
-
-
-def record_cells(record: dict[str, Any] | None) -> list[tuple[str, str, str, str, Any]]:
-    """Every number of a canonical record as (table, row, col, field, value)."""
-    if not record:
-        return []
-    out: list[tuple[str, str, str, str, Any]] = []
-    for table in ("active_disclosure", "applications", "review_litigation"):
-        for row, value in (record.get(table) or {}).items():
-            if isinstance(value, list):
-                for i, v in enumerate(value):
-                    out.append((table, row, str(i), f"{table}.{row}[{i}]", v))
-            elif isinstance(value, dict):
-                for col, v in value.items():
-                    out.append((table, row, col, f"{table}.{row}.{col}", v))
-            else:
-                out.append((table, row, "", f"{table}.{row}", value))
-    return out
 
 
 def _source_id(conn: sqlite3.Connection, path: str, sha: str, size: int | None, fmt: str | None) -> int:

@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from extractor.record import cell_values
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -45,17 +47,4 @@ def dev_cases() -> list[Case]:
 
 def cell_paths(record: dict) -> dict[str, object]:
     """Every number of a record by its provenance path, e.g. 'applications.granted[6]'."""
-    out: dict[str, object] = {}
-    for key, row in record["applications"].items():
-        for i, v in enumerate(row):
-            out[f"applications.{key}[{i}]"] = v
-    for key, row in record["review_litigation"].items():
-        for i, v in enumerate(row):
-            out[f"review_litigation.{key}[{i}]"] = v
-    for key, v in record["active_disclosure"].items():
-        if isinstance(v, dict):
-            for sub, x in v.items():
-                out[f"active_disclosure.{key}.{sub}"] = x
-        else:
-            out[f"active_disclosure.{key}"] = v
-    return out
+    return cell_values(record)

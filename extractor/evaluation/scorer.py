@@ -23,10 +23,9 @@ from typing import Any, Iterable
 
 from pydantic import BaseModel, Field
 
+from ..record import cell_values
 from ..result import ExtractionResult
 from ..template import APPLICANT_COLUMNS, REVIEW_COLUMNS
-
-NUMBER_SECTIONS = ("active_disclosure", "applications", "review_litigation")
 
 
 class WrongCell(BaseModel):
@@ -101,26 +100,7 @@ class Metrics(BaseModel):
 
 def number_cells(record: dict[str, Any] | None) -> dict[str, int | float]:
     """Every number of a record's table sections, by path (the CellProvenance.field format)."""
-    cells: dict[str, int | float] = {}
-    if not record:
-        return cells
-    for section in NUMBER_SECTIONS:
-        if section in record:
-            _walk(record[section], section, cells)
-    return cells
-
-
-def _walk(value: Any, path: str, out: dict[str, int | float]) -> None:
-    if isinstance(value, bool):  # bool is an int in Python; never a cell
-        return
-    if isinstance(value, (int, float)):
-        out[path] = value
-    elif isinstance(value, dict):
-        for key, sub in value.items():
-            _walk(sub, f"{path}.{key}", out)
-    elif isinstance(value, list):
-        for i, sub in enumerate(value):
-            _walk(sub, f"{path}[{i}]", out)
+    return cell_values(record)
 
 
 def compare_cells(got: dict[str, Any] | None, gold: dict[str, Any]) -> tuple[int, list[WrongCell]]:
