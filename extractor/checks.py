@@ -63,9 +63,3 @@ def check_record(record: dict[str, Any]) -> list[Finding]:
                 numbers={"row": key, "printed_total": v[4], "sum": sum(v[:4]),
                          "columns": list(REVIEW_COLUMNS)}))
     return findings
-
-
-def broken_rules(record: dict[str, Any]) -> list[str]:
-    """The rule ids the record breaks, in FORMAT.md order (for `source_inconsistencies`)."""
-    broken = {f.rule for f in check_record(record)}
-    return [r for r in RULES if r in broken]

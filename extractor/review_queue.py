@@ -14,11 +14,11 @@ from pydantic import ValidationError
 
 from . import store as st
 from .batch import extract_item, extraction_config, still_valid
+from .checks import RULES, check_record
 from .errors import ExtractorError
 from .record import parse_record, record_to_dict
 from .settings import Settings
 
-CHECK_RULES = ("row_total", "processed_total", "balance", "review_total")
 GOLD_DECISIONS = ("accept", "source_inconsistent")
 
 # The uploaded bytes and the loaded text, so the review page can show the source and export-gold can
@@ -185,15 +185,13 @@ def input_bytes(store: st.Store, extraction: dict[str, Any]) -> bytes | None:
 
 def check(record: dict[str, Any]) -> list[dict[str, Any]]:
     """The deterministic checks' findings for a (reviewed) record, as JSON dicts."""
-    from .checks import check_record  # lazy: written in parallel; keeps start-up light
-
     return [f.model_dump(mode="json") for f in check_record(record)]
 
 
 def failing_rules(findings: list[dict[str, Any]]) -> list[str]:
     """The four consistency rules broken, in FORMAT.md order (the `source_inconsistencies` list)."""
     broken = {f["rule"] for f in findings if f.get("severity") != "info"}
-    return [r for r in CHECK_RULES if r in broken]
+    return [r for r in RULES if r in broken]
 
 
 def validate_record(record: Any) -> dict[str, Any]:
