@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from html import escape
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 from urllib.parse import quote
 
 from ..template import (
@@ -161,16 +161,8 @@ def _table2(record: dict[str, Any], template: TemplateId, prov: dict[str, dict[s
     ad = record.get("active_disclosure") or {}
     parts = ['<h2>表二 主动公开政府信息情况</h2>']
     if template == "2021":
-        head = "".join(f"<th>{escape(h)}</th>" for h in ACTIVE_2021_TRIPLE_LABELS)
-        rows = []
-        for key in ("rules", "normative_documents"):
-            cells = "".join(
-                f"<td>{_cell(f'active_disclosure.{key}.{sub}', (ad.get(key) or {}).get(sub, 0), prov)}</td>"
-                for sub in ACTIVE_2021_TRIPLE
-            )
-            rows.append(f"<tr><th>{escape(ACTIVE_2021_LABELS[key])}</th>{cells}</tr>")
-        parts.append(f'<table class="grid t2"><thead><tr><th>信息内容</th>{head}</tr></thead>'
-                     f'<tbody>{"".join(rows)}</tbody></table>')
+        parts.append(_sub_table(("rules", "normative_documents"), ACTIVE_2021_TRIPLE,
+                                ACTIVE_2021_TRIPLE_LABELS, ACTIVE_2021_LABELS, ad, prov))
         rows = []
         for key in ("licensing_decisions", "punishment_decisions", "enforcement_decisions", "fees_wan_yuan"):
             label, _, column = ACTIVE_2021_LABELS[key].partition(" ")
@@ -188,20 +180,26 @@ def _table2(record: dict[str, Any], template: TemplateId, prov: dict[str, dict[s
         (("procurement",), ("items", "amount_wan_yuan"), ("采购项目数量", "采购总金额（万元）")),
     ]
     for keys, subs, labels in groups:
-        head = "".join(f"<th>{escape(h)}</th>" for h in labels)
-        rows = []
-        for key in keys:
-            cells = "".join(
-                f"<td>{_cell(f'active_disclosure.{key}.{sub}', (ad.get(key) or {}).get(sub, 0), prov, kind=_kind2019(sub))}</td>"
-                for sub in subs
-            )
-            rows.append(f"<tr><th>{escape(ACTIVE_2019_LABELS[key])}</th>{cells}</tr>")
-        parts.append(f'<table class="grid t2"><thead><tr><th>信息内容</th>{head}</tr></thead>'
-                     f'<tbody>{"".join(rows)}</tbody></table>')
+        parts.append(_sub_table(keys, subs, labels, ACTIVE_2019_LABELS, ad, prov))
     return "".join(parts)
 
 
-def _kind2019(sub: str) -> str:
+def _sub_table(keys: Sequence[str], subs: Sequence[str], heads: Sequence[str], row_labels: dict[str, str],
+               ad: dict[str, Any], prov: dict[str, dict[str, Any]]) -> str:
+    """One 第二十条 sub-table of 表二: a row per key, a column per sub-field."""
+    head = "".join(f"<th>{escape(h)}</th>" for h in heads)
+    rows = []
+    for key in keys:
+        cells = "".join(
+            f"<td>{_cell(f'active_disclosure.{key}.{sub}', (ad.get(key) or {}).get(sub, 0), prov, kind=_kind(sub))}</td>"
+            for sub in subs
+        )
+        rows.append(f"<tr><th>{escape(row_labels[key])}</th>{cells}</tr>")
+    return (f'<table class="grid t2"><thead><tr><th>信息内容</th>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>')
+
+
+def _kind(sub: str) -> str:
     if sub == "amount_wan_yuan":
         return "amount"
     if sub == "change":
