@@ -9,6 +9,8 @@ from .template import APPLICANT_COLUMNS, REVIEW_COLUMNS, REVIEW_ROWS, applicatio
 
 RULES = ("row_total", "processed_total", "balance", "review_total")
 
+Equation = tuple[str, list[str], list[str]]   # (rule, cells of one side, cells of the other)
+
 
 def _cell(row: str, col: int) -> str:
     return f"applications.{row}[{col}]"
@@ -63,3 +65,50 @@ def check_record(record: dict[str, Any]) -> list[Finding]:
                 numbers={"row": key, "printed_total": v[4], "sum": sum(v[:4]),
                          "columns": list(REVIEW_COLUMNS)}))
     return findings
+
+
+def equations(record: dict[str, Any]) -> list[Equation]:
+    """The rules as equations between cells: sum(left) == sum(right), every cell >= 0."""
+    out: list[Equation] = []
+    template = record.get("template", "2021")
+    apps = record.get("applications", {})
+    rows = [k for k in application_rows(template) if k in apps]
+    for key in rows:
+        out.append(("row_total", [_cell(key, c) for c in range(6)], [_cell(key, 6)]))
+    outcomes = [k for k in outcome_keys(template) if k in apps]
+    if "total_processed" in apps:
+        for c in range(7):
+            out.append(("processed_total", [_cell(k, c) for k in outcomes], [_cell("total_processed", c)]))
+    if all(k in apps for k in ("new_received", "carried_over", "total_processed", "carried_forward")):
+        for c in range(7):
+            out.append(("balance", [_cell("new_received", c), _cell("carried_over", c)],
+                        [_cell("total_processed", c), _cell("carried_forward", c)]))
+    for key in REVIEW_ROWS:
+        if key in record.get("review_litigation", {}):
+            cells = [f"review_litigation.{key}[{i}]" for i in range(5)]
+            out.append(("review_total", cells[:4], cells[4:]))
+    return out
+
+
+def undetermined(record: dict[str, Any], values: dict[str, Any], absent: set[str]) -> list[str]:
+    """The cells of `absent` (not printed, read as 0) that the sums do not pin to 0.
+
+    An equation pins the unknown cells of one side when its other side is wholly known and the
+    known cells already make up that sum: the unknowns, being counts (>= 0), must then be 0.
+    Known cells are the printed ones and those pinned so far (repeated to a fixed point). A
+    table whose cells were mostly not found is therefore not a table of zeros.
+    """
+    known = set(values) - absent
+    eqs = equations(record)
+    changed = True
+    while changed:
+        changed = False
+        for _rule, left, right in eqs:
+            for side, other in ((left, right), (right, left)):
+                unknown = [c for c in side if c not in known]
+                if not unknown or any(c not in known for c in other):
+                    continue
+                if sum(values.get(c, 0) for c in side if c in known) == sum(values.get(c, 0) for c in other):
+                    known.update(unknown)
+                    changed = True
+    return sorted(c for c in absent if c not in known)

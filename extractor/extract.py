@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, Iterator
 
-from .checks import RULES, check_record
+from .checks import RULES, check_record, undetermined
 from .decide import decide
 from .document import Document, Span
 from .llm_assist import cross_check_prose, needs_help, read_table3, settle_splits
@@ -111,6 +111,17 @@ def _assemble(result: ExtractionResult, norm: NormText, meta: Any, template: Tem
         else:
             f.message = "the extracted numbers do not add up: " + f.message
         findings.append(f)
+    absent = {p.field for p in asm.provenance if p.method == "absent_cell"}
+    if absent:
+        values = {p.field: p.value for p in asm.provenance}
+        unpinned = undetermined(record, values, absent)
+        if unpinned:
+            findings.append(Finding(
+                rule="cells_not_printed", severity="review",
+                message=(f"{len(unpinned)} cell(s) are not printed in the source and the sums do not "
+                         f"show they are 0 ({', '.join(unpinned[:4])}{' …' if len(unpinned) > 4 else ''}); "
+                         "a table whose cells were not found is not a table of zeros"),
+                cells=unpinned))
     record["source_inconsistencies"] = [r for r in RULES if r in inconsistent]
     record = record_to_dict(parse_record(record))  # validated against the canonical model
     result.record = record

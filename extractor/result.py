@@ -15,6 +15,7 @@ Method = Literal[
     "text_token",   # a number standing alone in running text, separated by spaces or lines
     "split_run",    # one piece of a glued digit run, split by the table's own constraints
     "blank_cell",   # an empty / '-' / '无' cell read as 0
+    "absent_cell",  # a cell position not printed at all: 0 only where the sums pin it to 0
     "row_absent",   # the row is not printed at all: 0 by FORMAT.md
     "position",     # numbers found without their row label, placed by their order
     "candidate",    # one of several admissible splits: NOT settled

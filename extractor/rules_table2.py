@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Callable, Literal
 
 from .labels import loose
-from .split import Piece, read_cells
+from .split import Piece, plausible, read_cells
 from .tokens import Token, row_tokens, trim_empty
 
 FieldStatus = Literal["ok", "absent", "blank", "ambiguous", "unreadable"]
@@ -148,6 +148,8 @@ def _amount_unit(text: str, item: Item, start: int, end: int) -> Literal["万元
 def _accept_for(key: str) -> Callable[[list], bool]:
     def accept(values: list) -> bool:
         for i, v in enumerate(values):
+            if not plausible(v):
+                return False
             if v < 0 and not (key in _NEGATIVE_OK and i == 1):
                 return False
             if isinstance(v, Decimal) and not is_money_cell(key, i):

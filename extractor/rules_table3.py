@@ -8,7 +8,7 @@ from itertools import product
 from typing import Literal
 
 from .labels import label_regex, loose
-from .split import Piece, read_cells
+from .split import Piece, _parse, is_count, read_cells
 from .tokens import Token, row_tokens, trim_empty
 
 N = 7
@@ -152,9 +152,10 @@ def _place_by_position(text: str, table: Table3, specs: list[tuple[str, str | No
         line = text[pos:line_end]
         if "\t" in line:
             toks = trim_empty(row_tokens(text, pos, line_end), N)
-            if len(toks) == N and all(t.kind in ("cell", "blank") for t in toks):
+            if len(toks) == N and all(t.kind == "blank" or t.kind == "cell" and is_count(_parse(t.text))
+                                      for t in toks):
                 label = text[pos:toks[0].start].replace("\t", " ")
-                pieces = [Piece(0 if t.kind == "blank" else int(float(t.digits)), t.start, t.end,
+                pieces = [Piece(0 if t.kind == "blank" else _parse(t.text), t.start, t.end,
                                 "position") for t in toks]
                 lines.append((pieces, label))
         pos = line_end + 1

@@ -19,7 +19,7 @@ class Piece:
     value: Number
     start: int
     end: int
-    method: str  # grid_cell | text_token | split_run | blank_cell
+    method: str  # grid_cell | text_token | split_run | blank_cell | absent_cell
 
 
 class TooManySplits(Exception):
@@ -43,12 +43,23 @@ def _valid_piece(s: str) -> bool:
 def _cuts(tok: Token, pieces: int) -> Iterator[list[Piece]]:
     """Every way to cut one run token into `pieces` numbers."""
     text = tok.text
+    if "," in text:
+        # '1,234' in running text: one number with a thousands separator, or numbers separated
+        # by commas; the row's sums tell (grid cells are never split)
+        parts = text.split(",")
+        if pieces == 1:
+            yield [Piece(_parse(text), tok.start, tok.end, "text_token")]
+        elif pieces == len(parts) and all(p and _valid_piece(p) for p in parts):
+            out, pos = [], tok.start
+            for part in parts:
+                out.append(Piece(_parse(part), pos, pos + len(part), "split_run"))
+                pos += len(part) + 1
+            yield out
+        return
     if pieces == 1:
-        if "," in text or _valid_piece(text):
+        if _valid_piece(text):
             yield [Piece(_parse(text), tok.start, tok.end, "text_token")]
         return
-    if "," in text:
-        return  # a number printed with thousands separators is one number
     dot = text.find(".")
     # a decimal part belongs to the last piece: cut only inside the integer digits;
     # a minus sign stays with the first piece
@@ -66,8 +77,10 @@ def _cuts(tok: Token, pieces: int) -> Iterator[list[Piece]]:
 
 
 def _max_pieces(tok: Token) -> int:
-    if tok.kind != "run" or "," in tok.text:
+    if tok.kind != "run":
         return 1
+    if "," in tok.text:
+        return tok.text.count(",") + 1
     dot = tok.text.find(".")
     n = dot if dot >= 0 else len(tok.text)
     return n - 1 if tok.text.startswith("-") else n
@@ -122,6 +135,21 @@ def admissible(tokens: Sequence[Token], n: int, accept: Callable[[list[Number]],
 
 
 
+# A count larger than this is not a count any report holds (a misread or a hostile input).
+MAX_PLAUSIBLE = 10**9
+
+
+def is_count(v: Number) -> bool:
+    """A whole, non-negative number below MAX_PLAUSIBLE. A decimal point makes a value a decimal
+    even when its fraction is zero ('9.0'): counts are printed as whole numbers."""
+    return not isinstance(v, Decimal) and 0 <= v < MAX_PLAUSIBLE
+
+
+def plausible(v: Number) -> bool:
+    """Any number a report could print in 表二 (money, a negative 本年增/减), bounded."""
+    return abs(v) < MAX_PLAUSIBLE
+
+
 @dataclass
 class Reading:
     """How the tokens of one row (or of a whole small table) read as its n cells."""
@@ -132,10 +160,27 @@ class Reading:
     settled_by: str = ""               # "" as printed, "sums" when the sums picked the split
     forced: bool = False               # the digits allow one reading only, whatever the sums say
     note: str = ""
+    absent: int = 0                    # cells not printed at all, read as 0 only if the sums say so
 
 
 def _zeros(tokens: Sequence[Token], n: int) -> list[Piece]:
-    return [Piece(0, t.start, t.end, "blank_cell") for t in tokens] + [Piece(0, -1, -1, "blank_cell")] * (n - len(tokens))
+    """Printed zeros / blanks first, then the cell positions that were not printed at all
+    (method absent_cell: an assumption the checks must confirm, never 'as printed')."""
+    return [Piece(0, t.start, t.end, "blank_cell") for t in tokens] + \
+        [Piece(0, -1, -1, "absent_cell")] * (n - len(tokens))
+
+
+def _bad_values(tokens: Sequence[Token], valid: Callable[[list[Number]], bool] | None) -> str | None:
+    """Why a printed value cannot be a cell of this row (a decimal count, an absurd number), if so."""
+    for t in tokens:
+        if t.kind not in ("cell", "run") or "," in t.text:
+            continue
+        v = _parse(t.text)
+        if valid is None and isinstance(v, Decimal):
+            return f"'{t.text}' has a decimal point where a count (a whole number) belongs"
+        if not plausible(v) and (t.kind == "cell" or len(t.digits) > 30):
+            return f"'{t.text}' is larger than any figure a report holds"
+    return None
 
 
 def read_cells(tokens: Sequence[Token], n: int, *,
@@ -144,26 +189,39 @@ def read_cells(tokens: Sequence[Token], n: int, *,
                sums_text: str = "the sums") -> Reading:
     """Read `n` cells from `tokens`.
 
-    Numbers printed apart are taken as printed (`valid` may still reject, e.g. a negative where
-    none is allowed). Glued runs are split every admissible way and kept when `sums` holds; one
-    survivor settles them, several stay `ambiguous` with their readings listed, none is
-    `unreadable`. No tokens, or fewer digits than cells all zero, is a row of blank (0) cells.
+    Numbers printed apart are taken as printed; `valid` says which values a cell may hold (by
+    default counts: whole, non-negative, below MAX_PLAUSIBLE). Glued runs are split every
+    admissible way and kept when `sums` holds; one survivor settles them, several stay
+    `ambiguous` with their readings listed, none is `unreadable`. A cell holding neither a
+    number nor a blank mark (broken markup) makes the row `unreadable`. Fewer cells than `n`,
+    all printed zero or blank, is `blank` with the missing positions as absent cells: zeros that
+    only the table's sums can confirm.
     """
-    ok = valid or (lambda v: True)
+    ok: Callable[[list[Number]], bool] = valid or (lambda v: all(is_count(x) for x in v))
+    garbled = [t for t in tokens if t.kind == "garbled"]
+    if garbled:
+        return Reading("unreadable", None, [], note=(
+            f"the cell '{garbled[0].text[:40]}' holds characters that are neither a number, a zero "
+            "mark nor whitespace (broken markup?)"))
+    bad = _bad_values(tokens, valid)
     if not tokens:
-        return Reading("blank", _zeros([], n), [], note="printed with no numbers: empty cells read as 0")
+        return Reading("blank", _zeros([], n), [], absent=n,
+                       note="printed with no numbers: its cells are not read as 0 unless the sums say so")
     if len(tokens) == n:
         printed = [c for c in enumerate_splits(tokens, n) if ok([p.value for p in c])]
         if printed:
             return Reading("ok", printed[0], printed, forced=True)
+        if bad:
+            return Reading("unreadable", None, [], note=bad)
     if len(tokens) > n:
         return Reading("unreadable", None, [], note=f"{len(tokens)} numbers found where there are {n} cells")
     digits = sum(len(t.digits) if t.kind == "run" else 1 for t in tokens)
     if digits < n:
-        if all(t.kind == "blank" or t.digits.strip("0.") == "" for t in tokens):
-            return Reading("blank", _zeros(tokens, n), [],
-                           note=f"only {len(tokens)} of {n} cells printed, all zero; the empty cells read as 0")
-        return Reading("unreadable", None, [], note=f"only {digits} digits for {n} cells")
+        if all(t.kind == "blank" or t.digits.strip("0.") == "" and "." not in t.text for t in tokens):
+            return Reading("blank", _zeros(tokens, n), [], absent=n - len(tokens),
+                           note=f"only {len(tokens)} of {n} cells printed, all zero; the other "
+                                f"{n - len(tokens)} are not printed and are not read as 0 unless the sums say so")
+        return Reading("unreadable", None, [], note=bad or f"only {digits} digits for {n} cells")
     check = (lambda v: ok(v) and sums(v)) if sums else ok
     try:
         readings = 0
@@ -179,7 +237,7 @@ def read_cells(tokens: Sequence[Token], n: int, *,
         return Reading("ok", cands[0], cands, settled_by="sums" if sums else "", forced=readings == 1)
     if not cands:
         return Reading("unreadable", None, [], forced=readings == 1,
-                       note=f"no reading of the printed digits '{glued}' satisfies {sums_text}")
+                       note=bad or f"no reading of the printed digits '{glued}' satisfies {sums_text}")
     shown = "; ".join("/".join(str(p.value) for p in c) for c in cands[:6])
     more = f" (+{len(cands) - 6} more)" if len(cands) > 6 else ""
     return Reading("ambiguous", None, cands,

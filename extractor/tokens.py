@@ -8,11 +8,14 @@ from typing import Literal
 
 from .document import CELL_SEP
 
-Kind = Literal["cell", "run", "blank"]
+Kind = Literal["cell", "run", "blank", "garbled"]
 
 # a number as printed: digits, optional thousands separators, optional decimals
 # a leading "-" directly before digits is a minus sign (2019 template: 本年增/减 can be negative)
-_NUM = re.compile(r"(?<![\d.])-?(?:\d+(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)|(?<=\d)-\d+(?:\.\d+)?")
+# thousands separators only as a whole ('1,234', not the '1,234' of '1,2345' or '1,234,5')
+_NUM = re.compile(r"(?<![\d.])-?(?:\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)?|\d+(?:\.\d+)?)|(?<=\d)-\d+(?:\.\d+)?")
+# characters that never belong in a table cell: left-over or broken markup ('e="…">25')
+_MARKUP = re.compile(r"[<>=]|&#?\w+;")
 _BLANK_MARKS = {"", "-", "--", "—", "——", "–", "/", "无", "－", "―", "\\", "0.00"}
 _FREE_BLANK = re.compile(r"(?<![\w\-—/])(?:—+|-{1,2}|/|无)(?![\w\-—/])")
 _YEAR = re.compile(r"(?:19|20)\d\d")
@@ -26,7 +29,8 @@ class Token:
     """One printed number, blank cell, or glued digit run, with its place in the text."""
 
     kind: Kind          # cell: a grid cell holding one number; run: digits in running text
-                        # (may be several numbers glued together); blank: empty/'-'/'无' = 0
+                        # (may be several numbers glued together); blank: empty/'-'/'无' = 0;
+                        # garbled: a cell holding something that is neither (broken markup)
     text: str
     start: int
     end: int
@@ -77,7 +81,8 @@ def _grid_line(text: str, start: int, end: int, out: list[Token], stop_at_text: 
     last_label = 0 if start > 0 and text[start - 1] != "\n" else -1
     for idx, (a, b) in enumerate(cells):
         cell = text[a:b]
-        if has_label_text(cell) and cell.strip() not in _BLANK_MARKS and not _UNIT_CELL.fullmatch(cell):
+        if has_label_text(cell) and cell.strip() not in _BLANK_MARKS and not _UNIT_CELL.fullmatch(cell) \
+                and not _MARKUP.search(cell):
             last_label = idx
     if stop_at_text and out and last_label >= 0:
         return True
@@ -92,6 +97,10 @@ def _grid_line(text: str, start: int, end: int, out: list[Token], stop_at_text: 
         lead = len(raw) - len(raw.lstrip())
         if s in _BLANK_MARKS:
             out.append(Token("blank", s, a + lead, a + lead + len(s)))
+            continue
+        if _MARKUP.search(s):
+            # not an empty cell, not a number: never read as 0 (nor as the digits inside it)
+            out.append(Token("garbled", s, a + lead, a + lead + len(s)))
             continue
         m = _NUM.fullmatch(s) or _UNIT_CELL.fullmatch(s)
         if m:
@@ -118,6 +127,8 @@ def _free_text(text: str, start: int, end: int, out: list[Token], stop_at_text: 
         items.append((a, b, "run"))
     for m in _FREE_BLANK.finditer(segment):
         items.append((m.start(), m.end(), "blank"))
+    for m in _MARKUP.finditer(segment):
+        items.append((m.start(), m.end(), "garbled"))
     items.sort()
     prev_end = 0
     for a, b, kind in items:

@@ -1,0 +1,154 @@
+"""Numbers that must never be accepted: zeros for cells that were not printed, decimals or absurd
+figures where a count belongs, cells holding broken markup. Each case is a real dev report that
+the test changes itself, through the whole pipeline."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from dev_reports import DEV, dev_cases
+from extractor.document import Document
+from extractor.extract import extract_document
+from extractor.load import load_document
+from extractor.normalise import normalise
+from extractor.pipeline import extract_bytes
+from extractor.record import cell_values
+from extractor.rules_table3 import extract_table3
+from extractor.rules_table4 import extract_table4
+from extractor.settings import Settings
+from extractor.split import read_cells
+from extractor.tokens import row_tokens
+
+SETTINGS = Settings(llm="off")
+ZERO_TABLE4 = {k: [0] * 5 for k in ("review", "litigation_direct", "litigation_after_review")}
+
+
+def _narrative() -> str:
+    return (DEV / "012" / "derived-variant-table4-narrative.md").read_text(encoding="utf-8")
+
+
+def test_table4_prose_whose_first_figure_is_zero_is_not_a_table_of_zeros() -> None:
+    # the silent error of issue 16: one '0' found after 结果维持, the 14 other cells read as 0
+    text = _narrative().replace("其中结果维持1件、结果纠正1件", "其中结果维持0件、结果纠正2件")
+    assert "结果维持0件、结果纠正2件" in text
+    r = extract_bytes(text.encode("utf-8"), "variant.md", SETTINGS)
+    assert r.record is not None
+    if r.status == "accepted":
+        assert r.record["review_litigation"]["review"] == [0, 2, 0, 0, 2]
+    else:
+        assert any("review_litigation.review" in c for f in r.findings if f.severity == "review"
+                   for c in f.cells), r.reasons
+    assert not (r.status == "accepted" and r.record["review_litigation"] == ZERO_TABLE4)
+
+
+TEXT_CASES = [c for c in dev_cases() if c.path.suffix in (".txt", ".md", ".html")]
+
+
+def _strip_region(text: str, start: int, end: int) -> str:
+    """The table's numbers and cell boundaries removed: its cells are no longer printed."""
+    region = re.sub(r"[\d.,]+|\t", "", text[start:end])
+    return text[:start] + region + text[end:]
+
+
+@pytest.mark.parametrize("case", TEXT_CASES, ids=[c.id for c in TEXT_CASES])
+@pytest.mark.parametrize("table", ["表三", "表四"])
+def test_a_table_whose_cells_are_gone_is_never_accepted_as_zeros(case, table) -> None:
+    doc = load_document(case.path, SETTINGS)
+    text = normalise(doc.text).text  # normalisation keeps length for these inputs' digits
+    t3 = extract_table3(text)
+    if t3 is None:
+        pytest.skip("no 表三 found in this input")
+    if table == "表三":
+        start, end = t3.span
+    else:
+        t4 = extract_table4(text, t3.span[1])
+        if t4.header_span is None:
+            pytest.skip("no 表四 header found in this input")
+        start = t4.header_span[0]
+        five = re.search(r"五\s*[、.]", text[start:])
+        end = start + five.start() if five else len(text)
+    stripped = Document(source=doc.source, format=doc.format, text=_strip_region(text, start, end),
+                        title=doc.title)
+    r = extract_document(stripped, SETTINGS)
+    zero = all(v == 0 for k, v in cell_values(r.record).items()
+               if k.startswith("applications." if table == "表三" else "review_litigation."))
+    assert not (r.status == "accepted" and zero), (table, r.reasons)
+
+
+def _html_012() -> str:
+    return (DEV / "012" / "page.html").read_text(encoding="utf-8")
+
+
+def _granted_cell(html: str) -> int:
+    label = html.index("（一）予以公开</p>")
+    return html.index('<p style="text-indent: 0em;">22</p>', label)
+
+
+def test_broken_markup_in_a_cell_is_not_an_empty_cell() -> None:
+    html = _html_012()
+    at = _granted_cell(html)
+    broken = html[:at] + '<p sty>e="text-indent: 0em;">22</p>' + html[at + len('<p style="text-indent: 0em;">22</p>'):]
+    r = extract_bytes(broken.encode("utf-8"), "page.html", SETTINGS)
+    assert r.status == "review"
+    assert any("applications.granted[0]" in f.cells for f in r.findings if f.severity == "review")
+    assert any("neither a number" in m for m in r.reasons), r.reasons
+
+
+@pytest.mark.parametrize("printed", ["9.8", "0.5", "22.0"])
+def test_a_decimal_in_a_count_cell_goes_to_review(printed: str) -> None:
+    html = _html_012()
+    at = _granted_cell(html)
+    changed = html[:at] + f'<p style="text-indent: 0em;">{printed}</p>' + html[at + len('<p style="text-indent: 0em;">22</p>'):]
+    r = extract_bytes(changed.encode("utf-8"), "page.html", SETTINGS)
+    assert r.status == "review"
+    assert any("applications.granted[0]" in f.cells for f in r.findings if f.severity == "review")
+    assert any("decimal point" in m for m in r.reasons), r.reasons
+
+
+def test_fees_keep_their_decimals() -> None:
+    r = extract_bytes((DEV / "012" / "page.html").read_bytes(), "page.html", SETTINGS)
+    assert r.status == "accepted"
+    assert isinstance(r.record["active_disclosure"]["fees_wan_yuan"], float)
+
+
+@pytest.mark.parametrize("printed", ["12345678901234567890", "1000000000"])
+def test_a_count_no_report_could_hold_goes_to_review(printed: str) -> None:
+    html = _html_012()
+    at = _granted_cell(html)
+    changed = html[:at] + f'<p style="text-indent: 0em;">{printed}</p>' + html[at + len('<p style="text-indent: 0em;">22</p>'):]
+    r = extract_bytes(changed.encode("utf-8"), "page.html", SETTINGS)
+    assert r.status == "review"
+    assert any("larger than any figure" in m for m in r.reasons), r.reasons
+
+
+# ---- the same rules on small strings
+
+
+def _read(text: str, n: int, **kw):  # type: ignore[no-untyped-def]
+    return read_cells(row_tokens(text, 0, len(text)), n, **kw)
+
+
+def test_thousands_separator_in_a_cell_is_one_number() -> None:
+    r = _read("予以公开\t1,234\t0\t1,234", 3)
+    assert r.status == "ok" and [p.value for p in r.chosen] == [1234, 0, 1234]
+
+
+def test_thousands_separator_in_running_text_is_settled_by_the_sums() -> None:
+    # '1,234' in running text could be one number or two cells separated by a comma
+    total = lambda v: sum(v[:-1]) == v[-1]  # noqa: E731
+    r = _read("1,234 235", 3, sums=total)
+    assert r.status == "ok" and [p.value for p in r.chosen] == [1, 234, 235]
+    r = _read("1,234 0 1,234", 3, sums=total)
+    assert r.status == "ok" and [p.value for p in r.chosen] == [1234, 0, 1234]
+    # not a thousands group: never '1,234' and '5'
+    assert [p.value for p in _read("1,2345", 2).chosen] == [1, 2345]
+
+
+def test_fewer_cells_than_the_row_are_absent_not_printed_zeros() -> None:
+    r = _read("0 0", 7)
+    assert r.status == "blank" and r.absent == 5
+    assert [p.method for p in r.chosen].count("absent_cell") == 5
+    r = _read("予以公开\t\t\t\t\t\t\t", 7)
+    assert r.status == "ok" and r.absent == 0  # seven empty grid cells: printed blanks
