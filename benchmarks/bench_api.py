@@ -5,7 +5,7 @@ The service runs as `extractor serve` in its own process (as deployed), on a fre
 Every timed upload is new content (a unique line appended), so each one is really extracted;
 re-posting the same content (idempotent, no extraction) is measured separately.
 
-    /work/venv/bin/python benchmarks/bench_api.py [--n 20] [--seconds 10] [--concurrency 8]
+    .venv/bin/python benchmarks/bench_api.py [--n 20] [--seconds 10] [--concurrency 8]
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from typing import Callable
 
 import httpx
 
-DEV = Path(__file__).resolve().parents[2] / "shared" / "reports" / "dev"
-if not DEV.is_dir():
-    DEV = Path("/work/shared/reports/dev")
+from extractor.evaluation.dataset import default_reports_dir
+
+DEV = default_reports_dir()
 
 # one per input kind; all settled by the rules alone
 REPORTS = {"000": "report.txt", "012": "page.html", "002": "hzq2024_working.pdf"}
@@ -42,7 +42,7 @@ def free_port() -> int:
 def start_server(db: Path, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "EXTRACTOR_LLM": "off"}
     env.pop("EXTRACTOR_API_TOKEN", None)
-    proc = subprocess.Popen([sys.executable, "-m", "extractor.cli", "serve", "--db", str(db), "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "extractor", "serve", "--db", str(db), "--port", str(port),
                              "--log-level", "warning"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -23,9 +23,10 @@ import zipfile
 from pathlib import Path
 
 from extractor.batch import BatchSummary, run_batch
+from extractor.evaluation.dataset import default_reports_dir
 from extractor.settings import Settings
 
-DEV = Path(__file__).resolve().parents[2] / "shared" / "reports" / "dev"
+DEV = default_reports_dir()
 
 
 def dev_inputs(dev: Path) -> list[Path]:

@@ -13,9 +13,10 @@ from collections import defaultdict
 from pathlib import Path
 
 from extractor.pipeline import extract_file
+from extractor.evaluation.dataset import default_reports_dir
 from extractor.settings import Settings
 
-DEV = Path(__file__).resolve().parents[2] / "shared" / "reports" / "dev"
+DEV = default_reports_dir()
 
 
 def main() -> None:

@@ -11,9 +11,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from llm_fixtures import report_text  # noqa: E402
 
-from extractor.llm import usage_totals  # noqa: E402
-from extractor.llm_session import open_llm_session  # noqa: E402
-from extractor.llm_tasks import llm_prose_figures, llm_table3  # noqa: E402
+from extractor.llm.client import usage_totals  # noqa: E402
+from extractor.llm import open_llm  # noqa: E402
+from extractor.llm.tasks import llm_prose_figures, llm_table3  # noqa: E402
 from extractor.settings import Settings  # noqa: E402
 
 
@@ -28,7 +28,7 @@ def _rates(calls) -> str:  # type: ignore[no-untyped-def]
 def main(numbers: list[str]) -> None:
     settings = Settings.from_env()
     t0 = time.monotonic()
-    with open_llm_session(settings) as client:
+    with open_llm(settings) as client:
         for n in numbers:
             text = report_text(n)
             with client.ledger() as calls:

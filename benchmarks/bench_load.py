@@ -1,6 +1,6 @@
 """Time the loaders on every dev input: median seconds per format (prints figures, asserts nothing).
 
-Run: /work/venv/bin/python benchmarks/bench_load.py [--repeat N]
+Run: .venv/bin/python benchmarks/bench_load.py [--repeat N]
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from collections import defaultdict
 from pathlib import Path
 
 from extractor.load import load_bytes
+from extractor.evaluation.dataset import default_reports_dir
 from extractor.settings import Settings
 
-DEV = Path(__file__).resolve().parents[2] / "shared" / "reports" / "dev"
+DEV = default_reports_dir()
 
 
 def main() -> None:

@@ -10,7 +10,6 @@ never prints.
 from __future__ import annotations
 
 import hashlib
-import json
 import multiprocessing
 import time
 from collections import Counter, deque
@@ -24,60 +23,11 @@ from . import store as st
 from .archive import Item, estimate_count, iter_items, make_filters
 from .result import ExtractionResult
 from .settings import Settings
+from .reuse import ExtractionConfig, extraction_config, still_valid
 from .version import ENGINE_VERSION
 
 Counts = dict[str, int]
 KINDS = ("accepted", "review", "failed", "skipped")
-INTERNAL_ERROR = "internal error"
-
-
-@dataclass(frozen=True)
-class ExtractionConfig:
-    """What decides whether a stored result is still valid for this run."""
-
-    key: str
-    engine_version: str
-    llm: str
-    detail: dict[str, Any]
-
-
-def extraction_config(settings: Settings) -> ExtractionConfig:
-    """Hash of the engine version, the result-changing settings and (when the LLM may be used) the prompts."""
-    detail: dict[str, Any] = {"engine_version": ENGINE_VERSION, "settings": settings.config_fingerprint()}
-    if settings.llm != "off":
-        detail["prompts"] = _prompts_digest(settings.prompts_dir)
-    key = hashlib.sha256(json.dumps(detail, sort_keys=True, default=str).encode()).hexdigest()[:32]
-    return ExtractionConfig(key=key, engine_version=ENGINE_VERSION, llm=settings.llm, detail=detail)
-
-
-def _prompts_digest(prompts_dir: Path) -> str:
-    # Prompt files carry their versions; hashing their bytes catches any edit.
-    h = hashlib.sha256()
-    if prompts_dir.is_dir():
-        for p in sorted(prompts_dir.rglob("*")):
-            if p.is_file():
-                h.update(p.relative_to(prompts_dir).as_posix().encode() + b"\0" + p.read_bytes())
-    return h.hexdigest()[:16]
-
-
-def still_valid(stored: dict[str, Any], config: ExtractionConfig) -> bool:
-    """Whether a stored current extraction stands for this configuration (no re-extraction needed).
-
-    Same key: yes. Otherwise a result made by the same engine without any LLM call is still valid
-    when the new run would not call the model for it either: the LLM is now off, or it is on
-    "auto" and the stored result came from an LLM-enabled run (so the rules settled it alone).
-    """
-    if stored["status"] == "failed" and INTERNAL_ERROR in (stored.get("error") or ""):
-        return False   # our own bug or a crashed worker: try again on the next run
-    if stored["config_key"] == config.key:
-        return True
-    if stored["engine_version"] != config.engine_version or stored["status"] == "failed":
-        return False
-    if stored["llm_call_count"]:
-        return False
-    if config.llm == "off":
-        return True
-    return config.llm == "auto" and stored["llm_setting"] in ("auto", "on")
 
 
 @dataclass
@@ -139,29 +89,18 @@ def _init_worker(settings: Settings) -> None:
 
     # a worker is a process of the CLI's: instructor's per-call error logs stay quiet there too
     logging.getLogger("instructor").setLevel(logging.CRITICAL)
-    from .llm_session import open_llm_session
-    _worker_session = open_llm_session(settings)
+    from .llm import open_llm
+    _worker_session = open_llm(settings)
     _worker_llm = _worker_session.__enter__()  # type: ignore[attr-defined]
     import atexit
 
     atexit.register(_worker_session.__exit__, None, None, None)  # type: ignore[attr-defined]
 
 
-def extract_item(data: bytes, name: str, settings: Settings, llm: object | None = None) -> ExtractionResult:
-    """Extract one item; even an unexpected exception becomes a failed result (the batch goes on)."""
-    from .pipeline import extract_bytes
-
-    try:
-        return extract_bytes(data, name, settings, llm=llm)
-    except Exception as e:  # noqa: BLE001 - one bad file must never stop the batch
-        return ExtractionResult(source=name, status="failed", error=f"{name}: {INTERNAL_ERROR}: {type(e).__name__}: {e}",
-                                reasons=[f"{INTERNAL_ERROR}: {type(e).__name__}: {e}"],
-                                sha256=hashlib.sha256(data).hexdigest(), size=len(data),
-                                engine_version=ENGINE_VERSION)
-
-
 def _work(data: bytes, name: str, settings: Settings) -> ExtractionResult:
-    return extract_item(data, name, settings, _worker_llm)
+    from .pipeline import extract_bytes  # never raises for a bad item (nor for a bug)
+
+    return extract_bytes(data, name, settings, llm=_worker_llm)  # type: ignore[arg-type]
 
 
 # ---- parent side -------------------------------------------------------------------------------
@@ -186,7 +125,7 @@ class _State:
 def _failed_result(item: Item) -> ExtractionResult:
     sha = hashlib.sha256(item.data).hexdigest() if item.data is not None else None
     return ExtractionResult(source=item.name, status="failed", error=item.error, reasons=[item.error or "failed"],
-                            sha256=sha, size=item.size, engine_version=ENGINE_VERSION,
+                            failure="input", sha256=sha, size=item.size, engine_version=ENGINE_VERSION,
                             format=_guess_format(item.name))
 
 
@@ -212,7 +151,7 @@ def run_batch(roots: Sequence[str | Path], settings: Settings, db_path: str | Pa
         settings = settings.model_copy(update={"llm_base_url": llm_base_url})
     elif settings.llm != "off" and not settings.llm_base_url:
         # One shared local server for all workers (each would otherwise start its own).
-        from .local_model import start_local_server
+        from .llm.local_server import start_local_server
 
         local_server = start_local_server(settings)
         settings = settings.model_copy(update={"llm_base_url": local_server.base_url})
@@ -357,7 +296,8 @@ def _extract_all(pending: Iterable[_Pending], settings: Settings, state: _State,
 
 
 def _crashed(p: _Pending) -> ExtractionResult:
-    reason = f"{INTERNAL_ERROR}: the extraction worker process crashed on this file (killed or out of memory)"
+    reason = "internal error: the extraction worker process crashed on this file (killed or out of memory)"
     return ExtractionResult(source=p.name, status="failed", error=f"{p.name}: {reason}", reasons=[reason],
+                            failure="internal",
                             sha256=p.sha, size=len(p.data), engine_version=ENGINE_VERSION,
                             format=_guess_format(p.name))

@@ -1,8 +1,68 @@
-"""accepted or review, and why: the decision from the findings."""
+"""accepted or review, and why: judge each broken rule (printed in the report, or our error?),
+check that unprinted cells are pinned by the sums, and decide from the findings."""
 
 from __future__ import annotations
 
-from .result import Finding, Status
+import re
+from typing import Any
+
+from .checks import RULES, check_record, undetermined
+from .result import CellProvenance, Finding, Status
+from .rules.table3 import Table3
+
+# the methods whose numbers are exactly what the report prints (no inference)
+AS_PRINTED = frozenset({"grid_cell", "text_token", "blank_cell", "row_absent"})
+
+
+def judge(record: dict[str, Any], provenance: list[CellProvenance], settled_alone: dict[str, bool],
+          doubts: list[str]) -> tuple[list[Finding], list[str]]:
+    """The record's broken rules as findings, and the rules its printed numbers break.
+
+    A broken rule is the report's own (severity "source", transcribed as printed) only when every
+    cell involved was read exactly as printed (or its split was forced by its own digits) and no
+    layout doubt says the numbers may sit beside the wrong labels; otherwise it is our reading
+    that does not add up (severity "review"). Cells that were not printed at all count only where
+    the sums pin them to 0.
+    """
+    methods = {p.field: p.method for p in provenance}
+    findings: list[Finding] = []
+    inconsistent: set[str] = set()
+    for f in check_record(record):
+        if doubts and f.rule in ("processed_total", "balance", "row_total"):
+            f.message = f"the extracted numbers do not add up ({doubts[0]}): " + f.message
+        elif all(methods.get(c) in AS_PRINTED or settled_alone.get(c) for c in f.cells):
+            f.severity = "source"
+            f.message = "printed in the report: " + f.message
+            inconsistent.add(f.rule)
+        else:
+            f.message = "the extracted numbers do not add up: " + f.message
+        findings.append(f)
+    absent = {p.field for p in provenance if p.method == "absent_cell"}
+    if absent:
+        values = {p.field: p.value for p in provenance}
+        unpinned = undetermined(record, values, absent)
+        if unpinned:
+            findings.append(Finding(
+                rule="cells_not_printed", severity="review",
+                message=(f"{len(unpinned)} cell(s) are not printed in the source and the sums do not "
+                         f"show they are 0 ({', '.join(unpinned[:4])}{' …' if len(unpinned) > 4 else ''}); "
+                         "a table whose cells were not found is not a table of zeros"),
+                cells=unpinned))
+    return findings, [r for r in RULES if r in inconsistent]
+
+
+def layout_doubts(t3: Table3 | None) -> list[str]:
+    """Signs that 表三's numbers may sit beside the wrong labels: then a broken sum is not taken
+    as printed in the report. A row printed with no numbers at all is such a sign (numbers
+    displaced to a neighbouring label leave one row empty)."""
+    if t3 is None:
+        return []
+    doubts = list(t3.notes)
+    empty = [r.label for r in t3.rows.values() if r.status == "blank" and not r.tokens]
+    if empty:
+        label = re.sub(r"\s+", "", empty[0] or "")
+        doubts.append(f"row {label} has no numbers")
+    return doubts
 
 
 def decide(findings: list[Finding]) -> tuple[Status, list[str]]:

@@ -7,17 +7,27 @@
     │   ├── EncodingError          text whose encoding cannot be determined
     │   └── InputLimitError        over a size / member / decompression limit
     ├── ExtractionError            the text was read but no report tables could be found
+    │   └── TooManySplits          a glued digit run has too many readings to enumerate safely
     ├── LLMError                   the language model could not give a usable answer
     │   ├── LLMTransportError      connection, timeout, 429/5xx after the retries ran out
     │   ├── LLMOutputError         the reply is unusable (invalid JSON, truncated, fails checks)
+    │   │   └── LLMAnswerError     no usable answer within the budget: the attempts, last answer
     │   └── LocalModelError        the built-in local model/server could not be set up
-    └── StoreError                 the results database cannot be used
+    ├── StoreError                 the results database cannot be used
+    └── ReviewError                a review request that cannot be done (the service answers 4xx)
+        ├── ReviewInputError       the reviewer's input is invalid (a code, a message, details)
+        └── NoGoldError            the report has no reviewed record to give as gold
 
 An item-level error (LoadError, ExtractionError, LLMError) fails that item only; a batch goes on.
 ConfigError and StoreError stop the run.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+if TYPE_CHECKING:
+    from .result import LLMCall
 
 
 class ExtractorError(Exception):
@@ -53,6 +63,10 @@ class ExtractionError(ExtractorError):
     """The document was read but holds no recognisable report tables."""
 
 
+class TooManySplits(ExtractionError):
+    """The search space of a glued digit run is too large to enumerate safely."""
+
+
 class LLMError(ExtractorError):
     """The language model could not give a usable answer."""
 
@@ -65,9 +79,47 @@ class LLMOutputError(LLMError):
     """The model's reply was unusable: invalid, truncated, or failing the checks after re-asks."""
 
 
+class LLMAnswerError(LLMOutputError):
+    """No usable answer within the budget. reason: failed_checks | invalid | truncated."""
+
+    def __init__(self, message: str, *, reason: str, attempts: list["LLMCall"],
+                 last_answer: Any = None, failed_checks: Sequence[str] = ()):
+        super().__init__(message)
+        self.reason = reason
+        self.attempts = attempts
+        self.last_answer = last_answer
+        self.failed_checks = list(failed_checks)
+
+    @property
+    def prompt_tokens(self) -> int:
+        return sum(c.prompt_tokens for c in self.attempts)
+
+    @property
+    def completion_tokens(self) -> int:
+        return sum(c.completion_tokens for c in self.attempts)
+
+
 class LocalModelError(LLMError):
     """The built-in local model or its server could not be set up."""
 
 
 class StoreError(ExtractorError):
     """The results database cannot be opened, migrated or written."""
+
+
+class ReviewError(ExtractorError):
+    """A review-service request that cannot be carried out."""
+
+
+class ReviewInputError(ReviewError, ValueError):
+    """The reviewer's input is invalid; `code` and `details` go into the 4xx error body."""
+
+    def __init__(self, code: str, message: str, details: Any = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+class NoGoldError(ReviewError, LookupError):
+    """The report has not been accepted by a reviewer, so it has no gold record."""

@@ -1,18 +1,25 @@
-"""One file in, one result out: load -> normalise -> extract -> check -> decide."""
+"""One file in, one result out: load -> normalise -> rules -> assemble -> LLM where needed ->
+checks -> decide."""
 
 from __future__ import annotations
 
 import hashlib
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
 
 from .errors import ExtractorError, LoadError
-from .result import ExtractionResult
+from .result import ExtractionResult, Failure, Finding
 from .settings import Settings
 from .version import ENGINE_VERSION
 
+if TYPE_CHECKING:
+    from .document import Document
+    from .llm import LLM
 
-def extract_file(path: str | Path, settings: Settings, *, llm: object | None = None) -> ExtractionResult:
+
+def extract_file(path: str | Path, settings: Settings, *, llm: "LLM | None" = None) -> ExtractionResult:
     """Extract one report file. Never raises for a bad item: the result says `failed` and why."""
     p = Path(path)
     try:
@@ -28,35 +35,84 @@ def extract_file(path: str | Path, settings: Settings, *, llm: object | None = N
     return extract_bytes(data, str(p), settings, llm=llm)
 
 
-def extract_bytes(data: bytes, name: str, settings: Settings, *, llm: object | None = None) -> ExtractionResult:
+def extract_bytes(data: bytes, name: str, settings: Settings, *, llm: "LLM | None" = None) -> ExtractionResult:
     """Extract one report given its bytes and a name (path, zip member or upload file name)."""
-    from .extract import extract_document  # local import: keeps start-up light
-    from .load import load_bytes
+    from .load import load_bytes  # local import: keeps start-up light
 
     started = time.perf_counter()
     sha = hashlib.sha256(data).hexdigest()
     try:
         doc = load_bytes(data, name, settings)
-    except ExtractorError as e:
-        return _failed(name, e, sha, size=len(data), started=started)
-    try:
         result = extract_document(doc, settings, llm=llm)
     except ExtractorError as e:
         return _failed(name, e, sha, size=len(data), started=started)
     except Exception as e:  # a bug must fail this item, not the batch; the message says so
         err = ExtractorError(f"{name}: internal error while extracting ({type(e).__name__}: {e}); "
                              "please report it with the file")
-        return _failed(name, err, sha, size=len(data), started=started)
+        return _failed(name, err, sha, size=len(data), started=started, failure="internal")
     result.sha256 = sha
     result.size = len(data)
     result.seconds = round(time.perf_counter() - started, 4)
     return result
 
 
+def extract_document(doc: "Document", settings: Settings, *, llm: "LLM | None" = None) -> ExtractionResult:
+    """The stages after loading, on one document: its result, decided."""
+    from .assemble import assemble
+    from .decide import decide, judge, layout_doubts
+    from .normalise import normalise
+    from .record import parse_record, record_to_dict
+    from .rules import read_tables
+
+    norm = normalise(doc.text)
+    tables = read_tables(norm.text, doc.title, doc.source)
+    result = ExtractionResult(source=doc.source, status="review", format=doc.format,
+                              engine_version=ENGINE_VERSION)
+    if not tables.found:
+        result.status = "failed"
+        result.failure = "input"
+        result.error = (f"{doc.source}: no report tables found (looked for 表二 第二十条…, 表三 "
+                        "本年新收政府信息公开申请数量…, 表四 行政复议 结果维持…); is this an annual report?")
+        result.reasons = [result.error]
+        return result
+
+    use_llm = llm is not None and settings.llm != "off"
+    llm_findings: list[Finding] = []
+    with _ledger(llm if use_llm else None) as calls:
+        if use_llm:
+            from .llm.assist import help_rules
+            help_rules(llm, norm.text, tables, llm_findings)
+        asm = assemble(norm, tables)
+        checked, inconsistent = judge(asm.record, asm.provenance, asm.settled_alone,
+                                      layout_doubts(tables.table3))
+        asm.record["source_inconsistencies"] = inconsistent
+        result.record = record_to_dict(parse_record(asm.record))  # validated against the canonical model
+        result.findings = asm.findings + llm_findings + checked
+        result.provenance = asm.provenance
+        result.status, result.reasons = decide(result.findings)
+        if use_llm and settings.llm == "on":
+            from .llm.assist import cross_check_prose
+            cross_check_prose(llm, norm.text, result.record, result.findings)
+    result.llm_usage = list(calls)
+    result.prompt_versions = sorted({c.prompt_id.split("+")[0] for c in calls})
+    return result
+
+
+@contextmanager
+def _ledger(client: Any) -> Iterator[list[Any]]:
+    """The client's per-report usage ledger (an empty list when the model is not used)."""
+    if client is None:
+        yield []
+        return
+    with client.ledger() as calls:
+        yield calls
+
+
 def _failed(name: str, error: Exception, sha: str | None, *, size: int | None = None,
-            started: float | None = None) -> ExtractionResult:
+            started: float | None = None, failure: Failure = "input") -> ExtractionResult:
     return ExtractionResult(
         source=name, status="failed", error=str(error), reasons=[str(error)], sha256=sha, size=size,
+        failure=failure,
         engine_version=ENGINE_VERSION,
         seconds=round(time.perf_counter() - started, 4) if started else 0.0,
     )

@@ -9,6 +9,9 @@ from pydantic import BaseModel, Field
 from .document import Span
 
 Status = Literal["accepted", "review", "failed"]
+# why an item failed: the input cannot be used ("input"), or our own bug / a crashed worker
+# ("internal": a later run tries it again)
+Failure = Literal["input", "internal"]
 
 Method = Literal[
     "grid_cell",    # a table cell of its own (HTML/DOCX/PDF table, pipe table)
@@ -75,6 +78,7 @@ class ExtractionResult(BaseModel):
     record: dict[str, Any] | None = None
     findings: list[Finding] = Field(default_factory=list)
     error: str | None = None
+    failure: Failure | None = None     # set when status is "failed"
     reasons: list[str] = Field(default_factory=list)
     format: str | None = None
     sha256: str | None = None

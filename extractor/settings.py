@@ -10,8 +10,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import ConfigError
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
-
 LLMSwitch = Literal["auto", "on", "off"]
 LLMMode = Literal["json_schema", "tools", "json", "md_json"]
 
@@ -38,7 +36,10 @@ class Settings(BaseModel):
     local_server_threads: int = 2
     local_context: int = 4096
     cache_dir: Path = Path.home() / ".cache" / "gov-report-extractor"
-    prompts_dir: Path = _PACKAGE_DIR.parent / "prompts"
+    prompts_dir: Path | None = None      # None: the prompt files shipped with the package
+
+    # the hand-labelled reports the eval suite scores (None: evals/reports of the checkout)
+    eval_reports_dir: Path | None = None
 
     # inputs and archives
     max_file_bytes: int = 64 * 1024 * 1024

@@ -166,6 +166,24 @@ MIGRATIONS: list[tuple[int, str]] = [
         counts_json TEXT
     );
     """),
+    (3, """
+    -- the review service's uploads: the bytes and the loaded text, so the review page can show the
+    -- source and export-gold can write the input file; keyed by content (identical uploads share).
+    -- Databases of earlier versions may have it already, made by the service itself.
+    CREATE TABLE IF NOT EXISTS review_documents (
+        sha256 TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        format TEXT,
+        text TEXT,
+        data BLOB,
+        created_at TEXT NOT NULL
+    );
+    -- why a failed item failed: 'input' (the file cannot be used) or 'internal' (our bug or a
+    -- crashed worker: tried again on the next run); set once for results stored before
+    ALTER TABLE extractions ADD COLUMN failure TEXT;
+    UPDATE extractions SET failure = CASE WHEN error LIKE '%internal error%' THEN 'internal' ELSE 'input' END
+        WHERE status = 'failed';
+    """),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
@@ -323,15 +341,15 @@ def save_result(store: Store, result: ExtractionResult, *, config_key: str,
         cur = conn.execute(
             """INSERT INTO extractions (source_id, run_id, config_key, config_json, llm_setting, status,
                  record_json, findings_json, reasons_json, provenance_json, llm_usage_json, llm_call_count,
-                 error, engine_version, prompt_versions, organization, org_key, year, template, risk,
+                 error, failure, engine_version, prompt_versions, organization, org_key, year, template, risk,
                  seconds, created_at, is_current)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1)""",
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1)""",
             (source_id, run_id, config_key, _dumps(config) if config is not None else None, llm_setting,
              result.status, _dumps(record) if record is not None else None,
              _dumps([f.model_dump(mode="json") for f in result.findings]), _dumps(result.reasons),
              _dumps([p.model_dump(mode="json") for p in result.provenance]),
              _dumps([c.model_dump(mode="json") for c in result.llm_usage]), len(result.llm_usage),
-             result.error, result.engine_version, _dumps(result.prompt_versions),
+             result.error, result.failure, result.engine_version, _dumps(result.prompt_versions),
              (record or {}).get("organization"), org_key((record or {}).get("organization")),
              (record or {}).get("year"), (record or {}).get("template"), _risk(result), result.seconds,
              _now()))
@@ -382,7 +400,7 @@ def copy_extraction(store: Store, extraction_id: int, *, path: str, size: int | 
 # ---- reading ---------------------------------------------------------------------------------
 
 _SUMMARY_COLS = ("e.id, e.source_id, s.path, s.sha256, s.size, s.format, e.status, e.config_key, e.llm_setting, "
-                 "e.llm_call_count, e.engine_version, e.error, e.organization, e.year, e.template, e.risk, "
+                 "e.llm_call_count, e.engine_version, e.error, e.failure, e.organization, e.year, e.template, e.risk, "
                  "e.reasons_json, e.review_state, e.created_at, e.is_current")
 
 
@@ -581,6 +599,35 @@ def start_run(store: Store, *, config_key: str, settings: dict[str, Any], roots:
 def finish_run(store: Store, run_id: int, counts: dict[str, int]) -> None:
     with _tx(store) as conn:
         conn.execute("UPDATE runs SET finished_at = ?, counts_json = ? WHERE id = ?", (_now(), _dumps(counts), run_id))
+
+
+def save_document(store: Store, sha: str, name: str, fmt: str | None, text: str | None,
+                  data: bytes | None) -> None:
+    """Keep an input's bytes and/or loaded text by content (values already stored are kept)."""
+    with _tx(store) as conn:
+        conn.execute(
+            "INSERT INTO review_documents (sha256, name, format, text, data, created_at) VALUES (?,?,?,?,?,?) "
+            "ON CONFLICT(sha256) DO UPDATE SET text = COALESCE(review_documents.text, excluded.text), "
+            "data = COALESCE(review_documents.data, excluded.data), "
+            "format = COALESCE(review_documents.format, excluded.format)",
+            (sha, name, fmt, text, data, _now()))
+
+
+def get_document(store: Store, sha: str) -> dict[str, Any] | None:
+    """The stored bytes/text of an input by content: sha256, name, format, text, data."""
+    with store.lock:
+        row = store.conn.execute("SELECT sha256, name, format, text, data FROM review_documents WHERE sha256 = ?",
+                                 (sha,)).fetchone()
+    return dict(row) if row else None
+
+
+def reviewed_ids(store: Store, decisions: Sequence[str]) -> list[int]:
+    """Extractions whose latest review decision is one of `decisions`, oldest first."""
+    marks = ",".join("?" * len(decisions))
+    with store.lock:
+        rows = store.conn.execute(
+            f"SELECT id FROM extractions WHERE review_state IN ({marks}) ORDER BY id", tuple(decisions)).fetchall()
+    return [int(r[0]) for r in rows]
 
 
 def current_keys_for_crosscheck(store: Store) -> list[dict[str, Any]]:

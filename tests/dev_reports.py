@@ -1,27 +1,17 @@
-"""The real hand-labelled reports under ../shared/reports/dev, as test cases."""
+"""The real hand-labelled reports (the repository's evals/reports/, or EXTRACTOR_EVAL_REPORTS_DIR),
+as test cases."""
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from extractor.evaluation.dataset import default_reports_dir
 from extractor.record import cell_values
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _dev_dir() -> Path:
-    env = os.environ.get("EXTRACTOR_DEV_REPORTS")
-    for cand in ([Path(env)] if env else []) + [REPO.parent / "shared" / "reports" / "dev",
-                                                  Path("/work/shared/reports/dev")]:
-        if cand.is_dir():
-            return cand
-    raise RuntimeError("the dev reports (../shared/reports/dev) are not beside the repository")
-
-
-DEV = _dev_dir()
+DEV = default_reports_dir()
 
 
 @dataclass(frozen=True)

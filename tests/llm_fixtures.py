@@ -7,11 +7,11 @@ from typing import Iterator
 
 import pytest
 
-from extractor.llm import LLMClient
-from extractor.local_model import LocalServer, start_local_server
+from extractor.llm.client import LLMClient
+from extractor.llm.local_server import LocalServer, start_local_server
 from extractor.settings import Settings
 
-from dev_reports import DEV  # noqa: E402  (../shared/reports/dev beside the repository)
+from dev_reports import DEV  # noqa: E402  (evals/reports, the labelled reports)
 
 
 def report_text(number: str, name: str | None = None) -> str:

@@ -16,15 +16,13 @@ import pytest
 import uvicorn
 from click.testing import CliRunner
 
-from extractor.api import check_bind, create_app
+from extractor.service.app import check_bind, create_app
 from extractor.cli import main
 from extractor.errors import ConfigError
 from extractor.record import parse_record, record_to_dict
 from extractor.settings import Settings
 
-DEV = Path(__file__).resolve().parents[2] / "shared" / "reports" / "dev"
-if not DEV.is_dir():
-    DEV = Path("/work/shared/reports/dev")
+from dev_reports import DEV  # noqa: E402
 
 
 def gold(report: str) -> dict[str, Any]:

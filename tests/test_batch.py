@@ -13,18 +13,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from extractor import batch
+from extractor import batch, reuse
 from extractor import store as st
 from extractor.archive import make_filters, iter_items
-from extractor.batch import Progress, extraction_config, run_batch, still_valid
+from extractor.batch import Progress, run_batch
+from extractor.reuse import extraction_config, still_valid
 from extractor.cli import main
-from extractor.commands_batch import _Renderer
+from extractor.cli.batch import _Renderer
 from extractor.pipeline import extract_file
 from extractor.settings import Settings
 
-DEV = Path(__file__).resolve().parents[2] / "shared" / "reports" / "dev"
-if not DEV.is_dir():
-    DEV = Path("/work/shared/reports/dev")
+from dev_reports import DEV  # noqa: E402
 MAX_FILE = 4_000_000
 ENV = {"EXTRACTOR_LLM": "off", "EXTRACTOR_MAX_FILE_BYTES": str(MAX_FILE)}
 
@@ -223,7 +222,7 @@ def test_config_change_reextracts_and_keeps_history(tmp_path: Path, monkeypatch:
     db = tmp_path / "r.sqlite"
     settings = Settings.from_env(ENV)
     first = run_batch([tmp_path / "in"], settings, db)
-    monkeypatch.setattr(batch, "ENGINE_VERSION", "rules-next")   # as after an engine upgrade
+    monkeypatch.setattr(reuse, "ENGINE_VERSION", "rules-next")   # as after an engine upgrade
     second = run_batch([tmp_path / "in"], settings, db)
     assert first.extracted == 2 and second.extracted == 2 and second.counts["skipped"] == 0
     with st.open_store(db) as s:
@@ -246,7 +245,7 @@ def test_still_valid_rules() -> None:
     assert still_valid(from_auto, off) and still_valid(from_auto, auto) and not still_valid(from_auto, on)
     assert not still_valid({**from_auto, "llm_call_count": 3}, off)       # the model shaped that result
     assert not still_valid({**stored, "engine_version": "older", "config_key": "older-key"}, off)
-    crashed = {**stored, "status": "failed", "error": "x.pdf: internal error: the worker crashed"}
+    crashed = {**stored, "status": "failed", "error": "x.pdf: the worker crashed", "failure": "internal"}
     assert not still_valid(crashed, off)
 
 
@@ -269,7 +268,11 @@ def test_progress_events_and_terminal_rendering(tmp_path: Path) -> None:
 
 
 def test_include_and_exclude_patterns(tmp_path: Path) -> None:
-    shutil.copytree(DEV / "012", tmp_path / "012")
+    folder = tmp_path / "012"
+    folder.mkdir()
+    for name in ("page.html", "page.txt", "derived-word.docx", "labelling-notes-A.md", "labelling-notes-B.md",
+                 "gold.json", "source.json"):
+        shutil.copy(DEV / "012" / name, folder / name)
     settings = Settings.from_env(ENV)
     names = lambda inc, exc: sorted(Path(i.name).name for i in  # noqa: E731
                                     iter_items([tmp_path], settings, make_filters(inc, exc, tmp_path / "r.sqlite")))

@@ -11,9 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-DEV = Path(__file__).resolve().parents[2] / "shared" / "reports" / "dev"
-if not DEV.is_dir():
-    DEV = Path("/work/shared/reports/dev")
+from dev_reports import DEV  # noqa: E402
 N = 40
 
 
@@ -45,7 +43,7 @@ def count_rows(db: Path) -> int:
 
 
 def run_cmd(folder: Path, db: Path) -> list[str]:
-    return [sys.executable, "-m", "extractor.cli", "run", str(folder), "--db", str(db), "--workers", "2", "-q"]
+    return [sys.executable, "-m", "extractor", "run", str(folder), "--db", str(db), "--workers", "2", "-q"]
 
 
 def test_sigkill_midway_then_rerun_loses_and_duplicates_nothing(tmp_path: Path) -> None:

@@ -18,9 +18,7 @@ from extractor.cli import main
 from extractor.export import wide_fields
 from extractor.template import APPLICANT_COLUMNS, REVIEW_COLUMNS, application_rows
 
-DEV = Path(__file__).resolve().parents[2] / "shared" / "reports" / "dev"
-if not DEV.is_dir():
-    DEV = Path("/work/shared/reports/dev")
+from dev_reports import DEV  # noqa: E402
 ENV = {"EXTRACTOR_LLM": "off"}
 REPORTS = ("008", "012", "016", "021")     # a 2019-template report and 2021 ones (html, txt)
 

@@ -10,7 +10,9 @@ import pytest
 from pydantic import BaseModel
 
 from extractor.errors import LLMOutputError, LLMTransportError
-from extractor.llm import LLMAnswerError, LLMClient, load_prompt
+from extractor.errors import LLMAnswerError
+from extractor.llm.client import LLMClient
+from extractor.llm.prompts import load_prompt
 from extractor.settings import Settings
 from fault_server import FaultServer, Reply, completion
 

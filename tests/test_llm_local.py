@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from extractor.llm import LLMClient, usage_totals
-from extractor.llm_session import open_llm_session
-from extractor.llm_tasks import (
+from extractor.llm.client import LLMClient, usage_totals
+from extractor.llm import open_llm
+from extractor.llm.tasks import (
     REVIEW_COLUMNS,
     REVIEW_ROWS,
     TABLE4_PROMPT,
@@ -86,7 +86,7 @@ def test_reask_repairs_a_deliberately_broken_answer(local_client: LLMClient):
 
 def test_session_starts_local_server_lazily_and_stops_it(tmp_path):
     settings = Settings.from_env(env={})
-    with open_llm_session(settings) as client:
+    with open_llm(settings) as client:
         lazy = client._base_url.__self__          # the session's lazy local server
         assert lazy.server is None                # nothing started before the first request
         figures = llm_prose_figures(client, "本年度全区共收到70件申请，及时依法依规办结69件。")

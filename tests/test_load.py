@@ -18,7 +18,7 @@ from extractor.load.pdf import is_page_number
 from extractor.load.render import collapse
 from extractor.settings import Settings
 
-from dev_reports import DEV  # noqa: E402  (../shared/reports/dev beside the repository)
+from dev_reports import DEV  # noqa: E402  (evals/reports, the labelled reports)
 LABEL_NEW = "本年新收政府信息公开申请数量"
 NUMBER = re.compile(r"^\d+(\.\d+)?$")
 GRID_FORMATS = {"html", "pdf", "docx", "md"}
@@ -35,7 +35,9 @@ def _inputs() -> list[tuple[str, Path, dict]]:
     return cases
 
 
-CASES = _inputs()
+# image-only PDFs and legacy Word files are not read yet (issue 10): test_extract_dev checks that
+# they fail with a clear error
+CASES = [c for c in _inputs() if not c[1].name.endswith(("-scan.pdf", ".doc"))]
 IDS = [c[0] for c in CASES]
 
 
@@ -84,7 +86,12 @@ def test_dev_input_loads(loaded, case_id, path, gold):
         for row in rows:
             after = _cells_after_label(row, LABEL_NEW)
             if doc.format == "md":
-                # markdown converters pad rows to the header width: blank padding past 7 is allowed
+                # markdown converters pad a label spanning columns with empty cells before the
+                # numbers, and rows to the header width after them: blank padding is allowed
+                while len(after) > 7 and after[0] == "":
+                    after = after[1:]
+                if "subtotal-column" in path.name:
+                    after = after[:6] + after[7:]   # the layout prints a 小计 column (the rules drop it)
                 assert all(c == "" for c in after[7:]), after
                 after = after[:7]
             assert len(after) == 7, after

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from extractor.metadata import extract_metadata
+from extractor.rules.metadata import extract_metadata
 
 CASES = [
     # (title line as printed, body text, file name) -> agency, year

@@ -10,16 +10,16 @@ import pytest
 
 from dev_reports import DEV, dev_cases
 from extractor.document import Document
-from extractor.extract import extract_document
+from extractor.pipeline import extract_document
 from extractor.load import load_document
 from extractor.normalise import normalise
 from extractor.pipeline import extract_bytes
 from extractor.record import cell_values
-from extractor.rules_table3 import extract_table3
-from extractor.rules_table4 import extract_table4
+from extractor.rules.table3 import extract_table3
+from extractor.rules.table4 import extract_table4
 from extractor.settings import Settings
-from extractor.split import read_cells
-from extractor.tokens import row_tokens
+from extractor.rules.split import read_cells
+from extractor.rules.tokens import row_tokens
 
 SETTINGS = Settings(llm="off")
 ZERO_TABLE4 = {k: [0] * 5 for k in ("review", "litigation_direct", "litigation_after_review")}

@@ -10,7 +10,7 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from extractor.api import create_app
+from extractor.service.app import create_app
 from extractor.settings import Settings
 from test_api import corrupted_000, gold, live_server, report_bytes
 

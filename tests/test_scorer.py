@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import copy
 from typing import Any
 
@@ -205,5 +207,8 @@ def test_dataset_cases_cover_every_input() -> None:
     by_report: dict[str, list[str]] = {}
     for c in cases:
         by_report.setdefault(c.report, []).append(c.input)
-    assert by_report["012"] == ["page.html", "page.txt", "derived-word.docx"]
-    assert by_report["001"] == ["hzq2023_working.pdf"]
+    folders = sorted(p for p in default_reports_dir().iterdir() if (p / "source.json").is_file())
+    assert sorted(by_report) == [p.name for p in folders]
+    for folder in folders:
+        listed = json.loads((folder / "source.json").read_text("utf-8"))["inputs"]
+        assert by_report[folder.name] == listed          # in source.json's order, every input

@@ -18,9 +18,7 @@ from extractor.record import parse_record, record_to_dict
 from extractor.result import CellProvenance, ExtractionResult, Finding, LLMCall
 from extractor.document import Span
 
-DEV = Path(__file__).resolve().parents[2] / "shared" / "reports" / "dev"
-if not DEV.is_dir():
-    DEV = Path("/work/shared/reports/dev")
+from dev_reports import DEV  # noqa: E402
 
 
 def gold(report: str) -> dict:

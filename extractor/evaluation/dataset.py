@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,18 +11,28 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import ConfigError
 from ..record import parse_record, record_to_dict
+from ..settings import Settings
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
+REPORTS_ENV = "EXTRACTOR_EVAL_REPORTS_DIR"
 
 
 def repo_root() -> Path:
-    """The checkout this package was installed from (editable install)."""
-    return _REPO_ROOT
+    """The checkout this package runs from (an editable install), or the current folder."""
+    if (_REPO_ROOT / "evals").is_dir():
+        return _REPO_ROOT
+    return Path.cwd()
 
 
-def default_reports_dir() -> Path:
-    """`../shared/reports/dev` beside the repository."""
-    return (_REPO_ROOT.parent / "shared" / "reports" / "dev").resolve()
+def default_reports_dir(settings: Settings | None = None) -> Path:
+    """The hand-labelled reports: EXTRACTOR_EVAL_REPORTS_DIR when set, else evals/reports/ of the
+    checkout (the repository carries its own copy; scripts/refresh_eval_reports.py updates it)."""
+    configured = settings.eval_reports_dir if settings is not None else None
+    if configured is None and os.environ.get(REPORTS_ENV):
+        configured = Path(os.environ[REPORTS_ENV])
+    if configured is not None:
+        return Path(configured).resolve()
+    return (repo_root() / "evals" / "reports").resolve()
 
 
 class Case(BaseModel):
@@ -44,7 +55,7 @@ def load_cases(reports_dir: Path) -> list[Case]:
     dataset must stop, not report figures over whatever happened to load.
     """
     if not reports_dir.is_dir():
-        raise ConfigError(f"reports folder not found: {reports_dir} (use --reports DIR)")
+        raise ConfigError(f"reports folder not found: {reports_dir} (use --reports DIR or set {REPORTS_ENV})")
     cases: list[Case] = []
     for folder in sorted(p for p in reports_dir.iterdir() if p.is_dir()):
         source_file, gold_file = folder / "source.json", folder / "gold.json"

@@ -62,22 +62,6 @@ class EvalRun(BaseModel):
     field_errors: FieldErrors
 
 
-@contextlib.contextmanager
-def llm_session(settings: Settings) -> Iterator[Any]:
-    """The LLM client for the run, or None with the model off. Stops a local server on exit."""
-    if settings.llm == "off":
-        yield None
-        return
-    try:
-        from ..llm_session import open_llm_session
-    except ImportError as e:
-        # an "LLM" eval that silently ran rules-only would publish mislabelled figures
-        raise ConfigError(f"--llm {settings.llm} needs extractor.llm_session, which cannot be "
-                          f"imported: {e}") from e
-    with open_llm_session(settings) as client:
-        yield client
-
-
 def run_eval(cases: list[Case], settings: Settings, *, reports_dir: Path, llm: Any = None,
              on_case: Callable[[CaseOutcome], None] | None = None) -> EvalRun:
     """Extract and score every case; `on_case` is told about each one as it finishes."""

@@ -1,0 +1,257 @@
+"""The rules' tables as a canonical record (FORMAT.md), with one provenance entry per number."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from .document import Span
+from .normalise import NormText
+from .result import CellProvenance, Finding
+from .rules import Tables
+from .rules.split import Piece
+from .rules.table2 import Table2, is_money_cell
+from .rules.table3 import Table3
+from .rules.table4 import Table4
+from .template import (ACTIVE_2019_DOC_TRIPLE, ACTIVE_2019_ITEM_TRIPLE, ACTIVE_2021_TRIPLE, REVIEW_ROWS,
+                       TemplateId, application_rows)
+
+
+@dataclass
+class Assembled:
+    """The record as read (not yet checked), one provenance entry per number, and the findings
+    of the reading itself (rows not found, ambiguous splits, ...)."""
+
+    record: dict[str, Any]
+    provenance: list[CellProvenance]
+    findings: list[Finding]
+    settled_alone: dict[str, bool]   # cell -> its split was forced by the digits and its own row
+
+
+def assemble(norm: NormText, tables: Tables) -> Assembled:
+    """Put the tables the rules read into the canonical record's shape, with provenance."""
+    meta = tables.metadata
+    asm = _Assembly(norm, tables.template)
+    asm.table2(tables.table2)
+    asm.table3(tables.table3)
+    asm.table4(tables.table4)
+    record: dict[str, Any] = {
+        "organization": meta.organization,
+        "year": meta.year or 0,
+        "template": tables.template,
+        "active_disclosure": asm.active,
+        "applications": asm.applications,
+        "review_litigation": asm.review,
+        "source_inconsistencies": [],
+    }
+    findings = list(asm.findings)
+    if not meta.organization:
+        findings.append(Finding(rule="metadata", severity="review",
+                                message="the issuing agency could not be read from the title"))
+    if not meta.year:
+        findings.append(Finding(rule="metadata", severity="review",
+                                message="the report year could not be read from the title or text"))
+    return Assembled(record, asm.provenance, findings, asm.settled_alone)
+
+
+def _num(v: int | Decimal) -> int | float:
+    if isinstance(v, Decimal):
+        return int(v) if v == v.to_integral_value() else float(v)
+    return v
+
+
+class _Assembly:
+    """Builds the record's three parts with one provenance entry per number."""
+
+    def __init__(self, norm: NormText, template: TemplateId):
+        self.norm = norm
+        self.template = template
+        self.findings: list[Finding] = []
+        self.provenance: list[CellProvenance] = []
+        self.settled_alone: dict[str, bool] = {}  # cell -> split forced by the digits and its own row
+        self.active: dict[str, Any] = {}
+        self.applications: dict[str, list[int]] = {}
+        self.review: dict[str, list[int]] = {}
+
+    def _span(self, p: Piece) -> Span | None:
+        if p.start < 0:
+            return None
+        a, b = self.norm.source_span(p.start, p.end)
+        return Span(start=a, end=b)
+
+    def _label_span(self, span: tuple[int, int] | None) -> Span | None:
+        if span is None:
+            return None
+        a, b = self.norm.source_span(*span)
+        return Span(start=a, end=b)
+
+    def _record(self, field: str, p: Piece | None, value: int | float, method: str, label: str | None,
+                label_span: tuple[int, int] | None, note: str | None = None) -> None:
+        self.provenance.append(CellProvenance(
+            field=field, value=value, method=method,  # type: ignore[arg-type]
+            span=self._span(p) if p is not None else None,
+            label=re.sub(r"\s+", "", label) if label else None,
+            label_span=self._label_span(label_span), note=note or None))
+
+    # ---- 表二
+    def table2(self, t2: Table2) -> None:
+        sub = {
+            "2021": {"rules": ACTIVE_2021_TRIPLE, "normative_documents": ACTIVE_2021_TRIPLE},
+            "2019": {"rules": ACTIVE_2019_DOC_TRIPLE, "normative_documents": ACTIVE_2019_DOC_TRIPLE,
+                     "licensing": ACTIVE_2019_ITEM_TRIPLE, "other_services": ACTIVE_2019_ITEM_TRIPLE,
+                     "punishment": ACTIVE_2019_ITEM_TRIPLE, "enforcement": ACTIVE_2019_ITEM_TRIPLE,
+                     "fees": ("prev_year_items", "change"), "procurement": ("items", "amount_wan_yuan")},
+        }[self.template]
+        normative_found = t2.items.get("normative_documents") is not None and \
+            t2.items["normative_documents"].status != "absent"
+        for key, item in t2.items.items():
+            names = sub.get(key)
+            pieces: list[Piece | None]
+            method: str
+            note = item.note
+            if item.chosen is not None:
+                pieces = list(item.chosen)
+                method = ""
+            elif item.candidates:
+                pieces = list(item.candidates[0])
+                method = "candidate"
+            else:
+                pieces = [None] * item.n
+                method = "row_absent"
+            if item.status == "absent":
+                if key == "rules" and normative_found:
+                    note = "no 规章 row printed (only 规范性文件): 0 by FORMAT.md"
+                else:
+                    self.findings.append(Finding(
+                        rule="missing_row", severity="review",
+                        message=f"表二 row {key} not found in the source; recorded as 0",
+                        cells=[f"active_disclosure.{key}"]))
+                    note = "row not found"
+            elif item.status in ("ambiguous", "unreadable"):
+                self.findings.append(Finding(
+                    rule="ambiguous_split" if item.status == "ambiguous" else "unreadable_row",
+                    severity="review", message=f"表二 {item.label}: {item.note}",
+                    cells=[f"active_disclosure.{key}" + (f".{n}" if names else "") for n in (names or [""])],
+                    numbers={"candidates": [[_num(p.value) for p in c] for c in item.candidates[:20]]}))
+            values: list[int | float] = []
+            for i, p in enumerate(pieces):
+                v: int | float = _num(p.value) if p is not None else 0
+                m = method or (p.method if p is not None else "row_absent")
+                if is_money_cell(key, i) and t2.amount_unit == "元" and p is not None:
+                    v = _num(Decimal(str(p.value)) / Decimal(10000))
+                    note = (note + "; " if note else "") + f"printed {p.value} 元, recorded in 万元"
+                    m = "converted" if m != "candidate" else m
+                values.append(v)
+                field = f"active_disclosure.{key}" + (f".{names[i]}" if names else "")
+                self._record(field, p, v, m, item.label, item.label_span, note)
+            if names:
+                self.active[key] = dict(zip(names, values))
+            else:
+                self.active[key] = values[0]
+
+    # ---- 表三
+    def table3(self, t3: Table3 | None) -> None:
+        keys = list(application_rows(self.template))
+        if t3 is None:
+            self.findings.append(Finding(rule="missing_table", severity="review",
+                                         message="表三 (收到和处理政府信息公开申请情况) not found"))
+            for k in keys:
+                self.applications[k] = [0] * 7
+            return
+        rows = t3.rows
+        mixed_note = None
+        source_key = {k: k for k in keys}
+        if self.template == "2021" and t3.six_form == "2019":
+            source_key["other_other"] = "other_processing"
+            mixed_note = "表三 prints a single （六）其他处理 row: recorded in other_other (FORMAT.md)"
+        for key in keys:
+            field = f"applications.{key}"
+            if self.template == "2019" and key == "other_processing" and t3.six_form == "2021":
+                self._sum_other_rows(t3)
+                continue
+            if key in ("other_overdue_correction", "other_overdue_fee") and t3.six_form == "2019":
+                self.applications[key] = [0] * 7
+                for c in range(7):
+                    self._record(f"{field}[{c}]", None, 0, "row_absent", None, None,
+                                 "the report's 表三 has no （六） sub-rows (older template)")
+                continue
+            row = rows[source_key[key]]
+            note = mixed_note if source_key[key] != key else row.note
+            if row.status == "position":
+                self.findings.append(Finding(
+                    rule="label_not_beside_numbers", severity="review",
+                    message=f"表三 {application_rows(self.template)[key]}: {row.note}",
+                    cells=[f"{field}[{c}]" for c in range(7)]))
+            if row.status == "absent":
+                self.findings.append(Finding(
+                    rule="missing_row", severity="review",
+                    message=f"表三 row {application_rows(self.template)[key]} not found in the source; recorded as 0",
+                    cells=[f"{field}[{c}]" for c in range(7)]))
+                self.applications[key] = [0] * 7
+                for c in range(7):
+                    self._record(f"{field}[{c}]", None, 0, "row_absent", None, None, "row not found")
+                continue
+            pieces = row.chosen
+            method = ""
+            if pieces is None:
+                pieces = row.candidates[0] if row.candidates else None
+                method = "candidate"
+                self.findings.append(Finding(
+                    rule="ambiguous_split" if row.status == "ambiguous" else "unreadable_row",
+                    severity="review",
+                    message=f"表三 {application_rows(self.template)[key]}: " + (
+                        row.note or f"{len(row.candidates)} readings of the digits "
+                        f"'{' '.join(t.text for t in row.tokens)}'"),
+                    cells=[f"{field}[{c}]" for c in range(7)],
+                    numbers={"printed": " ".join(t.text for t in row.tokens),
+                             "candidates": [[int(p.value) for p in c] for c in row.candidates[:20]]}))
+            values = [int(p.value) for p in pieces] if pieces else [0] * 7
+            self.applications[key] = values
+            for c in range(7):
+                p = pieces[c] if pieces else None
+                m = method or (p.method if p else "row_absent")
+                self._record(f"{field}[{c}]", p, values[c], m, row.label, row.label_span, note)
+                if m == "split_run" and row.forced:
+                    self.settled_alone[f"{field}[{c}]"] = True
+
+    def _sum_other_rows(self, t3: Table3) -> None:
+        subs = [t3.rows[k] for k in ("other_overdue_correction", "other_overdue_fee", "other_other")]
+        total = [0] * 7
+        for r in subs:
+            if r.chosen is not None:
+                total = [a + int(p.value) for a, p in zip(total, r.chosen)]
+        self.applications["other_processing"] = total
+        for c in range(7):
+            self._record(f"applications.other_processing[{c}]", None, total[c], "converted", "（六）其他处理",
+                         None, "sum of the three （六） sub-rows the report prints (FORMAT.md)")
+        for r in subs:
+            if r.chosen is None and r.status != "absent":
+                self.findings.append(Finding(rule="unreadable_row", severity="review",
+                                             message=f"表三 （六） sub-row {r.key}: {r.note}"))
+
+    # ---- 表四
+    def table4(self, t4: Table4) -> None:
+        pieces = t4.chosen
+        method = ""
+        if pieces is None:
+            self.findings.append(Finding(
+                rule="missing_table" if t4.status == "absent" else
+                ("ambiguous_split" if t4.status == "ambiguous" else "unreadable_row"),
+                severity="review", message=f"表四: {t4.note}",
+                cells=[f"review_litigation.{k}[{i}]" for k in REVIEW_ROWS for i in range(5)],
+                numbers={"printed": " ".join(t.text for t in t4.tokens),
+                         "candidates": [[int(p.value) for p in c] for c in t4.candidates[:20]]}))
+            if t4.candidates:
+                pieces = t4.candidates[0]
+                method = "candidate"
+        values = [int(p.value) for p in pieces] if pieces else [0] * 15
+        label = "行政复议/行政诉讼 (结果维持 … 总计)"
+        for g, key in enumerate(REVIEW_ROWS):
+            self.review[key] = values[g * 5:(g + 1) * 5]
+            for i in range(5):
+                p = pieces[g * 5 + i] if pieces else None
+                m = method or (p.method if p else "row_absent")
+                field = f"review_litigation.{key}[{i}]"
+                self._record(field, p, values[g * 5 + i], m, label, t4.header_span, t4.note)

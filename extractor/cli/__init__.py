@@ -1,0 +1,73 @@
+"""The command line: the only place that prints or exits."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import ConfigError
+from ..settings import Settings
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return Settings.from_env(**overrides)
+    except ConfigError as e:
+        raise click.UsageError(str(e)) from e
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="gov-report-extractor")
+def main() -> None:
+    """Extract the tables of Chinese government information-disclosure annual reports
+    (政府信息公开工作年度报告) as exact, checked, structured data."""
+    # instructor logs every failed call at ERROR; our ledger and the item's reasons already say it
+    logging.getLogger("instructor").setLevel(logging.CRITICAL)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--llm", type=click.Choice(["auto", "on", "off"]), default=None,
+              help="Use the language model: off, only where rules cannot settle a table (auto, default), "
+                   "or also to cross-check prose figures (on).")
+@click.option("--provenance/--no-provenance", default=True, show_default=True,
+              help="Include where every number came from.")
+@click.option("--pretty", is_flag=True, help="Indent the JSON (one object per input, not one per line).")
+def extract(files: tuple[Path, ...], llm: str | None, provenance: bool, pretty: bool) -> None:
+    """Extract FILES (HTML, PDF, DOCX, TXT, MD) and print one JSON object per input (JSON Lines).
+
+    Each object: {"source", "status": accepted|review|failed, "record", "findings", "error", ...}.
+    Exit code 0 when every input was processed, even if some need review or failed to load.
+    """
+    from ..llm import open_llm
+    from ..pipeline import extract_file
+
+    settings = _settings(llm=llm)
+    with open_llm(settings) as client:
+        for f in files:
+            result = extract_file(f, settings, llm=client)
+            data = result.model_dump(mode="json", exclude=None if provenance else {"provenance"})
+            click.echo(json.dumps(data, ensure_ascii=False, indent=1 if pretty else None))
+            if result.status == "failed":
+                click.echo(f"error: {result.error}", err=True)
+
+
+from .eval import eval_cmd  # noqa: E402  (registration after main exists)
+main.add_command(eval_cmd)
+
+from .batch import export_cmd, review_list_cmd, run_cmd  # noqa: E402
+main.add_command(run_cmd)
+main.add_command(export_cmd)
+main.add_command(review_list_cmd)
+
+from .serve import export_gold_cmd, serve_cmd  # noqa: E402
+main.add_command(serve_cmd)
+main.add_command(export_gold_cmd)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

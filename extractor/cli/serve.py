@@ -1,0 +1,81 @@
+"""The `serve` and `export-gold` commands: the review service, and reviewed reports as eval data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import ConfigError, StoreError
+from ..settings import Settings
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return Settings.from_env(**overrides)
+    except ConfigError as e:
+        raise click.UsageError(str(e)) from e
+
+
+@click.command("serve")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Results database (the same file `extractor run` writes). Default: EXTRACTOR_DB_PATH "
+                   "or results.sqlite.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on. Anything beyond loopback needs EXTRACTOR_API_TOKEN.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--llm", type=click.Choice(["auto", "on", "off"]), default=None,
+              help="Language model use for uploads (as for `extractor extract`).")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+def serve_cmd(db_path: Path | None, host: str, port: int, llm: str | None, log_level: str) -> None:
+    """Run the review-queue HTTP service and the review pages.
+
+    API under /v1 (OpenAPI document at /openapi.json); review pages at /review. When
+    EXTRACTOR_API_TOKEN is set every request needs 'Authorization: Bearer <token>' (the pages ask
+    for it once); without a token the service only listens on loopback.
+    """
+    import uvicorn
+
+    from ..llm import open_llm
+    from ..service.app import check_bind, create_app
+
+    settings = _settings(db_path=db_path, llm=llm)
+    try:
+        check_bind(host, settings)
+    except ConfigError as e:
+        raise click.UsageError(str(e)) from e
+    with open_llm(settings) as client:
+        try:
+            app = create_app(settings, llm=client)
+        except ConfigError as e:
+            raise click.ClickException(str(e)) from e
+        click.echo(f"review pages: http://{host}:{port}/review   API: http://{host}:{port}/v1   "
+                   f"db: {settings.db_path}", err=True)
+        uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level,
+                                      timeout_keep_alive=5)).run()
+
+
+@click.command("export-gold")
+@click.option("--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Results database holding the reviews.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write NNN/gold.json + source.json (+ the input file) into.")
+def export_gold_cmd(db_path: Path, out_dir: Path) -> None:
+    """Write every report a human accepted (or marked source_inconsistent) as an eval folder.
+
+    Each folder NNN/ gets gold.json (FORMAT.md label format), source.json (original path, sha256,
+    reviewer, decision) and the input file when the database or the original path still has it.
+    A report exported before keeps its folder; new ones take the next free numbers.
+    """
+    from ..service import reviews as rq
+    from ..store import open_store
+
+    try:
+        with open_store(db_path, create=False) as store:
+            written = rq.export_gold(store, out_dir)
+    except StoreError as e:
+        raise click.ClickException(str(e)) from e
+    for eid, folder in written:
+        click.echo(f"{folder}\textraction {eid}")
+    click.echo(f"{len(written)} gold record(s) written to {out_dir}", err=True)

@@ -1,0 +1,230 @@
+"""Where the rules stop, the model helps: choose among admissible splits, read tables the rules
+could not, and cross-check the figures the prose states. Every answer is grounded and checked."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..errors import LLMError
+from ..rules.labels import loose
+from .tasks import llm_choose_split, llm_prose_figures, llm_table3
+from ..result import Finding
+from ..rules.table2 import Table2
+from ..rules.table3 import Table3
+from ..rules.table4 import Table4
+from ..rules import Tables
+from ..rules.split import Piece
+from ..template import (ACTIVE_2019_LABELS, ACTIVE_2021_LABELS, APPLICANT_COLUMNS, REVIEW_COLUMNS, TemplateId,
+                       application_rows)
+
+_MAX_LLM_ROWS = 6
+_SECTION3 = re.compile(loose("收到和处理政府信息公开申请情况"))
+
+
+def help_rules(client: Any, text: str, tables: Tables, findings: list[Finding]) -> None:
+    """Where the rules left a table unsettled: choose among admissible splits by the report's own
+    prose, and read the 表三 rows the rules could not (each answer grounded before it is used)."""
+    t2, t3, t4 = tables.table2, tables.table3, tables.table4
+    if needs_help(t2, t3, t4):
+        settle_splits(client, text, tables.template, t2, t3, t4, findings)
+        read_table3(client, text, tables.template, t3, findings)
+
+
+def needs_help(t2: Table2, t3: Table3 | None, t4: Table4) -> bool:
+    """True when some table is not settled by the rules alone."""
+    if t3 is None or any(r.status in ("ambiguous", "unreadable", "absent") for r in t3.rows.values()):
+        return True
+    if t4.status in ("ambiguous",):
+        return True
+    return any(i.status == "ambiguous" for i in t2.items.values())
+
+
+def settle_splits(client: Any, text: str, template: TemplateId, t2: Table2, t3: Table3 | None,
+                  t4: Table4, findings: list[Finding]) -> None:
+    """Ambiguous glued runs: let the model pick the reading the report's own prose supports."""
+    labels = ACTIVE_2021_LABELS if template == "2021" else ACTIVE_2019_LABELS
+    for key, item in t2.items.items():
+        if item.status != "ambiguous" or len(item.candidates) < 2:
+            continue
+        name = labels.get(key, key)
+        fields = [f"{name}{i + 1}" for i in range(item.n)] if item.n > 1 else [name]
+        _choose(client, text, fields, item, findings, f"表二 {item.label or name}",
+                _table2_cues(key, item.n, item.label or name, template))
+    if t3 is not None:
+        for row in t3.rows.values():
+            if row.status == "ambiguous" and len(row.candidates) >= 2:
+                core = re.sub(r"^[\s（）()一二三四五六七八九十、.\d]+", "", row.label or "")[:6]
+                _choose(client, text, [f"{row.label}/{c}" for c in APPLICANT_COLUMNS], row, findings,
+                        f"表三 {row.label}",
+                        [((core,), (c,) if i < 6 else _TOTAL_CUES) for i, c in enumerate(APPLICANT_COLUMNS)])
+    if t4.status == "ambiguous" and len(t4.candidates) >= 2:
+        fields = [f"{g}/{c}" for g in ("行政复议", "直接起诉", "复议后起诉") for c in REVIEW_COLUMNS]
+        _choose(client, text, fields, t4, findings, "表四",
+                [((g,), _REVIEW_CUES[i]) for g in ("行政复议", "直接起诉", "复议后起诉") for i in range(5)])
+
+
+def _choose(client: Any, text: str, fields: list[str], target: Any, findings: list[Finding],
+            where: str, cues: list[Cue]) -> None:
+    cands = [[_int(p.value) for p in c] for c in target.candidates]
+    try:
+        choice = llm_choose_split(client, text, fields, cands,
+                                  run="".join(t.text for t in target.tokens))
+    except LLMError as e:
+        findings.append(Finding(rule="llm_unavailable", severity="review",
+                                message=f"{where}: the language model could not help: {e}"))
+        return
+    if choice is None or not choice.quote:
+        return
+    if not _grounded(choice.quote, cues, cands, choice.index):
+        findings.append(Finding(
+            rule="llm_ungrounded", severity="info",
+            message=(f"{where}: the model chose {cands[choice.index]} citing “{choice.quote[:80]}”, "
+                     "but that sentence does not tie a distinguishing number to this row and "
+                     "column; not used")))
+        return
+    chosen: list[Piece] = [Piece(p.value, p.start, p.end, "llm") for p in target.candidates[choice.index]]
+    target.chosen = chosen
+    target.status = "ok"
+    target.settled_by = "llm"
+    target.note = f"reading chosen by the language model, citing the report: “{choice.quote}”"
+    findings.append(Finding(rule="llm_split_choice", severity="info",
+                            message=f"{where}: {target.note}",
+                            numbers={"chosen": cands[choice.index], "candidates": cands[:20]}))
+
+
+# A choice is used only when the cited sentence ties a number that only the chosen reading has to
+# its own row and column: one clause holding the number, a word of the row and a word of the
+# column (e.g. '本年制发行政规范性文件69件'). A number that merely occurs ('政策文件类6条') is no proof.
+Cue = tuple[tuple[str, ...], tuple[str, ...]]   # (row words, column words)
+_TOTAL_CUES = ("共", "总", "合计", "全年", "累计", "")
+_REVIEW_CUES = [("维持",), ("纠正",), ("其他",), ("尚未", "未审结", "审理中"), ("共", "总", "合计", "")]
+_TRIPLE_2021 = [("制发", "印发", "出台", "制定", "新增"), ("废止", "失效"), ("现行有效", "有效")]
+_TRIPLE_2019_DOCS = [("新制作", "制作", "制发", "印发"), ("新公开",), ("对外公开总", "总数", "累计")]
+_TRIPLE_2019_ITEMS = [("上一年", "上年"), ("增", "减"), ("处理决定", "决定")]
+_CLAUSE = re.compile(r"[，,。；;、：:！？\n]")
+
+
+def _table2_cues(key: str, n: int, label: str, template: TemplateId) -> list[Cue]:
+    row = ("规章",) if key == "rules" else ("规范性文件",) if key == "normative_documents" else (
+        re.sub(r"\s+", "", label)[:6],)
+    if key in ("rules", "normative_documents"):
+        cols = _TRIPLE_2021 if template == "2021" else _TRIPLE_2019_DOCS
+    elif key == "procurement":
+        cols = [("采购项目", "项目"), ("金额", "元")]
+    else:
+        cols = _TRIPLE_2019_ITEMS[:n]
+    return [(row, c) for c in cols]
+
+
+
+def _grounded(quote: str, cues: list[Cue], cands: list[list[Any]], idx: int) -> bool:
+    clauses = [c for c in _CLAUSE.split(re.sub(r"\s+", "", quote)) if c]
+    chosen = cands[idx]
+    for i, v in enumerate(chosen):
+        if i >= len(cues) or any(c[i] == v for j, c in enumerate(cands) if j != idx):
+            continue  # not a number that tells this reading from the others
+        if float(v) == 0:
+            continue  # '无' / 0 is printed everywhere: never evidence
+        rows, cols = cues[i]
+        stated = re.compile(rf"(?<![\d.\-]){re.escape(_fmt(v))}\s*(?:{_UNITS})")
+        for clause in clauses:
+            # a number stated with its unit ('69件'), beside a word of its row and of its column
+            if stated.search(clause) and any(r in clause for r in rows) and any(k in clause for k in cols):
+                return True
+    return False
+
+
+_UNITS = "件|条|个|项|宗|起|次|万元|元"
+
+
+def _fmt(v: Any) -> str:
+    return str(int(v)) if float(v).is_integer() else str(v)
+
+
+def _int(v: Any) -> Any:
+    return int(v) if float(v).is_integer() else float(v)
+
+
+def read_table3(client: Any, text: str, template: TemplateId, t3: Table3 | None,
+                findings: list[Finding]) -> None:
+    """Rows the rules could not read (absent, unreadable): ask the model row group by row group,
+    on the section's text only; keep a row only when its numbers stand beside its label."""
+    if t3 is None:
+        return  # without the table's place in the text there is no section to send
+    open_rows = [r for r in t3.rows.values() if r.status in ("absent", "unreadable", "ambiguous")
+                 and r.chosen is None]
+    if not open_rows:
+        return
+    keys = [r.key for r in open_rows if r.key in application_rows(template)]
+    if not keys:
+        return
+    if len(keys) > _MAX_LLM_ROWS:
+        # the 0.5B model reads one row per request at several seconds each; a table this broken
+        # goes to a human rather than to an hour of model calls
+        findings.append(Finding(rule="llm_skipped", severity="info",
+                                message=f"表三: {len(keys)} rows unread, more than the "
+                                        f"{_MAX_LLM_ROWS} the model is asked to read"))
+        return
+    a = _SECTION3.search(text, 0, t3.span[0])
+    section = text[(a.start() if a else t3.span[0]):t3.span[1]]
+    try:
+        answer = llm_table3(client, section, template, groups=[[k] for k in keys])
+    except LLMError as e:
+        findings.append(Finding(rule="llm_unavailable", severity="review",
+                                message=f"表三: the language model could not help: {e}"))
+        return
+    for row in open_rows:
+        key = row.key if row.key in answer.values else None
+        if key is None:
+            continue
+        evidence = answer.evidence.get(key)
+        if not evidence:
+            findings.append(Finding(rule="llm_ungrounded", severity="info",
+                                    message=f"表三 {row.key}: the model's numbers {answer.values[key]} "
+                                            "were not found beside the row label; not used"))
+            continue
+        row.chosen = [Piece(v, -1, -1, "llm") for v in answer.values[key]]
+        row.status = "ok"
+        row.settled_by = "llm"
+        row.note = f"read by the language model; found in the source as: “{evidence[:120]}”"
+
+
+_PROSE_TO_CELL = {
+    "applications_received": ("applications", "new_received", 6, "本年新收申请"),
+    "applications_processed": ("applications", "total_processed", 6, "（七）总计"),
+    "granted": ("applications", "granted", 6, "予以公开"),
+    "carried_forward": ("applications", "carried_forward", 6, "结转下年度"),
+    "reviews_total": ("review_litigation", "review", 4, "行政复议总计"),
+}
+
+
+def cross_check_prose(client: Any, text: str, record: dict[str, Any], findings: list[Finding]) -> None:
+    """Figures the narrative states (申请 received, 答复, 予以公开, 复议, 诉讼) against the tables:
+    a disagreement is a finding to look at, not a rejection (narratives round and restate)."""
+    try:
+        prose = llm_prose_figures(client, text)
+    except LLMError as e:
+        findings.append(Finding(rule="llm_unavailable", severity="info",
+                                message=f"prose cross-check skipped: {e}"))
+        return
+    for name, (section, key, col, label) in _PROSE_TO_CELL.items():
+        fig = getattr(prose, name, None)
+        if fig is None:
+            continue
+        table_value = record[section][key][col]
+        if float(fig.value) != float(table_value):
+            findings.append(Finding(
+                rule="prose_mismatch", severity="info",
+                message=f"the narrative says {label} {_int(fig.value)} (“{fig.quote[:80]}”) but the table prints {table_value}",
+                cells=[f"{section}.{key}[{col}]"], numbers={"prose": fig.value, "table": table_value}))
+    fig = prose.lawsuits_total
+    if fig is not None:
+        rl = record["review_litigation"]
+        table_value = rl["litigation_direct"][4] + rl["litigation_after_review"][4]
+        if float(fig.value) != float(table_value):
+            findings.append(Finding(
+                rule="prose_mismatch", severity="info",
+                message=f"the narrative says 行政诉讼 {_int(fig.value)} (“{fig.quote[:80]}”) but the table prints {table_value}",
+                cells=["review_litigation.litigation_direct[4]", "review_litigation.litigation_after_review[4]"],
+                numbers={"prose": fig.value, "table": table_value}))

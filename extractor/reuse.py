@@ -1,0 +1,63 @@
+"""Whether a stored result can stand for a new extraction: the configuration key and the reuse rule
+(shared by `extractor run` and the review service)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .settings import Settings
+from .version import ENGINE_VERSION
+
+
+@dataclass(frozen=True)
+class ExtractionConfig:
+    """What decides whether a stored result is still valid for this run."""
+
+    key: str
+    engine_version: str
+    llm: str
+    detail: dict[str, Any]
+
+
+def extraction_config(settings: Settings) -> ExtractionConfig:
+    """Hash of the engine version, the result-changing settings and (when the LLM may be used) the prompts."""
+    detail: dict[str, Any] = {"engine_version": ENGINE_VERSION, "settings": settings.config_fingerprint()}
+    if settings.llm != "off":
+        from .llm.prompts import default_prompts_dir
+        detail["prompts"] = _prompts_digest(settings.prompts_dir or default_prompts_dir())
+    key = hashlib.sha256(json.dumps(detail, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    return ExtractionConfig(key=key, engine_version=ENGINE_VERSION, llm=settings.llm, detail=detail)
+
+
+def _prompts_digest(prompts_dir: Path) -> str:
+    # Prompt files carry their versions; hashing their bytes catches any edit.
+    h = hashlib.sha256()
+    if prompts_dir.is_dir():
+        for p in sorted(prompts_dir.rglob("*")):
+            if p.is_file():
+                h.update(p.relative_to(prompts_dir).as_posix().encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def still_valid(stored: dict[str, Any], config: ExtractionConfig) -> bool:
+    """Whether a stored current extraction stands for this configuration (no re-extraction needed).
+
+    Same key: yes. Otherwise a result made by the same engine without any LLM call is still valid
+    when the new run would not call the model for it either: the LLM is now off, or it is on
+    "auto" and the stored result came from an LLM-enabled run (so the rules settled it alone).
+    """
+    if stored["status"] == "failed" and stored.get("failure") == "internal":
+        return False   # our own bug or a crashed worker: try again on the next run
+    if stored["config_key"] == config.key:
+        return True
+    if stored["engine_version"] != config.engine_version or stored["status"] == "failed":
+        return False
+    if stored["llm_call_count"]:
+        return False
+    if config.llm == "off":
+        return True
+    return config.llm == "auto" and stored["llm_setting"] in ("auto", "on")

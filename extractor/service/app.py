@@ -1,0 +1,532 @@
+"""The HTTP service of the review queue: extraction, queue, reviews, gold, and the review pages.
+
+Every error, whatever raised it, leaves as {"error": {"code", "message", "details"}} with its
+status code (the review pages get a small HTML page instead). When `settings.api_token` is set
+every request needs it (Authorization: Bearer, or the session cookie set by /login for the pages);
+`check_bind` refuses to serve beyond loopback without one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, AsyncIterator, Literal
+from urllib.parse import quote, urlsplit
+
+from fastapi import FastAPI, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import reviews as rq
+from .. import store as st
+from ..errors import ConfigError, NoGoldError, ReviewInputError, StoreError
+from ..record import empty_record, record_to_dict
+from ..settings import Settings
+from ..version import ENGINE_VERSION
+from . import pages
+
+WEB_STATIC = Path(__file__).resolve().parent / "static"
+SESSION_COOKIE = "extractor_session"
+TEXT_FORMATS = ("txt", "md", "html")
+# multipart framing and JSON escaping on top of the content itself
+_BODY_OVERHEAD = 1024 * 1024
+
+_STATUS_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+    409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_error",
+    500: "internal_error", 503: "unavailable",
+}
+
+
+class ApiError(Exception):
+    """An error answer: HTTP status, a stable code, a message saying how to fix it, details."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any = None,
+                 headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+        self.headers = headers
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def _error(status: int, code: str, message: str, details: Any = None,
+           headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
+
+
+# ---------------------------------------------------------------- models (the OpenAPI document)
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail
+
+
+class TextUpload(BaseModel):
+    """A report given as text instead of a file."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1)
+    format: Literal["txt", "md", "html"] = "txt"
+    name: str | None = Field(default=None, max_length=200)
+
+
+class ExtractionOut(BaseModel):
+    id: int
+    created: bool | None = Field(default=None, description="POST only: false when this content was already extracted")
+    status: Literal["accepted", "review", "failed"]
+    review_state: str | None = Field(description="null: not reviewed; else the last decision")
+    source: str
+    sha256: str
+    size: int | None = None
+    format: str | None = None
+    record: dict[str, Any] | None = Field(description="as extracted")
+    reviewed_record: dict[str, Any] | None = Field(description="as the last review left it (null if none)")
+    findings: list[dict[str, Any]]
+    reasons: list[str]
+    provenance: list[dict[str, Any]]
+    error: str | None = None
+    risk: float
+    engine_version: str | None = None
+    created_at: str
+    is_current: bool
+    links: dict[str, str]
+
+
+class QueueItem(BaseModel):
+    id: int
+    source: str
+    status: str
+    review_state: str | None = None
+    organization: str | None = None
+    year: int | None = None
+    template: str | None = None
+    risk: float
+    reasons: list[str]
+    created_at: str
+    error: str | None = None
+
+
+class QueueOut(BaseModel):
+    items: list[QueueItem]
+    total: int
+    limit: int
+    offset: int
+    status: str
+    review_state: str
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    record: dict[str, Any] | None = Field(
+        default=None, description="the corrected canonical record (FORMAT.md); may be omitted only to reject")
+    reviewer: str = Field(min_length=1, max_length=200)
+    decision: Literal["accept", "reject", "source_inconsistent"]
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class ReviewOut(BaseModel):
+    id: int
+    review_id: int
+    decision: str
+    reviewer: str
+    review_state: str
+    record: dict[str, Any] | None
+    findings: list[dict[str, Any]]
+
+
+class HistoryOut(BaseModel):
+    id: int
+    events: list[dict[str, Any]]
+
+
+class SourceOut(BaseModel):
+    id: int
+    sha256: str
+    format: str | None
+    text: str | None
+
+
+# ---------------------------------------------------------------- binding and auth
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(host: str, settings: Settings) -> None:
+    """Refuse to listen beyond loopback without an API token."""
+    if not is_loopback(host) and not settings.api_token:
+        raise ConfigError(f"refusing to listen on {host} without an API token: set EXTRACTOR_API_TOKEN "
+                          "(clients then send 'Authorization: Bearer <token>'), or listen on 127.0.0.1")
+
+
+def _session_value(token: str) -> str:
+    # The cookie holds a digest of the token, never the token itself.
+    return hmac.new(token.encode(), b"extractor-review-session", hashlib.sha256).hexdigest()
+
+
+def _wants_html(request: Request) -> bool:
+    path = request.url.path
+    return (path == "/" or path.startswith("/review") or path.startswith("/login")) and \
+        request.method in ("GET", "HEAD", "POST") and "application/json" not in request.headers.get("accept", "")
+
+
+class _BodyLimit:
+    """Refuses request bodies over the limit before they are read into memory (413)."""
+
+    def __init__(self, app: ASGIApp, limit: int):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.limit:
+            await _error(413, "payload_too_large", f"request body is {int(length)} bytes, over the limit of "
+                         f"{self.limit} (EXTRACTOR_MAX_UPLOAD_BYTES)")(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise StarletteHTTPException(413, f"request body over the limit of {self.limit} bytes "
+                                                      "(EXTRACTOR_MAX_UPLOAD_BYTES)")
+            return message
+
+        await self.app(scope, limited, send)
+
+
+# ---------------------------------------------------------------- the app
+
+
+def create_app(settings: Settings, *, llm: object | None = None) -> FastAPI:
+    """The service over the store at settings.db_path. `llm`: the client for llm=auto|on (or None)."""
+    try:
+        store = st.open_store(settings.db_path)
+    except StoreError as e:
+        raise ConfigError(str(e)) from e
+    submitter = rq.Submitter(store, settings, llm)
+    token = settings.api_token
+    session = _session_value(token) if token else None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.close()
+
+    app = FastAPI(
+        title="gov-report-extractor review service",
+        version=ENGINE_VERSION,
+        description="Extract 政府信息公开工作年度报告, review doubtful results, export reviewed records as gold.",
+        docs_url=None, redoc_url=None,  # the bundled doc pages load from a CDN; the service stays offline
+        lifespan=lifespan,
+        responses={401: {"model": ErrorOut}, 500: {"model": ErrorOut}},
+    )
+    app.state.store = store
+    app.state.settings = settings
+    app.add_middleware(_BodyLimit, limit=2 * settings.max_upload_bytes + _BODY_OVERHEAD)
+
+    # ---- errors: one shape for everything
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> Response:
+        if _wants_html(request) and exc.status != 401:
+            return HTMLResponse(pages.error_page(exc.status, exc.message), status_code=exc.status)
+        return _error(exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code = _STATUS_CODES.get(exc.status_code, f"http_{exc.status_code}")
+        message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"no route {request.method} {request.url.path}"
+        if exc.status_code == 405:
+            message = f"method {request.method} not allowed on {request.url.path}"
+        if _wants_html(request) and exc.status_code in (404, 405):
+            return HTMLResponse(pages.error_page(exc.status_code, message), status_code=exc.status_code)
+        return _error(exc.status_code, code, message, None, getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        details = [{"loc": ".".join(str(x) for x in e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
+                   for e in exc.errors()]
+        return _error(422, "validation_error", "the request is not valid: " +
+                      "; ".join(f"{d['loc']}: {d['msg']}" for d in details[:5]), details)
+
+    @app.exception_handler(StoreError)
+    async def _store_error(request: Request, exc: StoreError) -> Response:
+        return _error(503, "store_error", str(exc))
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> Response:
+        # No traceback or message to the client: it may hold paths or data.
+        return _error(500, "internal_error", f"internal error ({type(exc).__name__}); see the server log")
+
+    # ---- auth
+
+    @app.middleware("http")
+    async def _auth(request: Request, call_next: Any) -> Response:
+        if not token:
+            return await call_next(request)
+        path = request.url.path
+        if path.startswith("/static/") or path in ("/login", "/healthz"):
+            return await call_next(request)
+        header = request.headers.get("authorization", "")
+        if header.lower().startswith("bearer ") and hmac.compare_digest(header[7:].strip().encode(), token.encode()):
+            return await call_next(request)
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if cookie and session and hmac.compare_digest(cookie, session):
+            origin = request.headers.get("origin")
+            if request.method not in ("GET", "HEAD") and origin and urlsplit(origin).netloc != request.headers.get("host"):
+                return _error(403, "forbidden", "cross-site request refused")
+            return await call_next(request)
+        if _wants_html(request) and request.method == "GET":
+            return RedirectResponse(f"/login?next={quote(str(request.url.path))}", status_code=303)
+        reason = "missing" if not header and not cookie else "invalid"
+        return _error(401, "unauthorized", f"API token {reason}: send 'Authorization: Bearer <token>' "
+                      "(the token is EXTRACTOR_API_TOKEN on the server)", None, {"WWW-Authenticate": "Bearer"})
+
+    # ---- helpers
+
+    def load(extraction_id: int) -> dict[str, Any]:
+        extraction = st.get_extraction(store, extraction_id)
+        if extraction is None:
+            raise ApiError(404, "not_found", f"no extraction {extraction_id}")
+        return extraction
+
+    def view(extraction_id: int, created: bool | None = None) -> dict[str, Any]:
+        e = load(extraction_id)
+        latest = rq.latest_review(store, extraction_id)
+        base = f"/v1/extractions/{extraction_id}"
+        return {
+            "id": e["id"], "created": created, "status": e["status"], "review_state": e["review_state"],
+            "source": e["path"], "sha256": e["sha256"], "size": e["size"], "format": e["format"],
+            "record": e["record"], "reviewed_record": latest["record"] if latest else None,
+            "findings": e["findings"], "reasons": e["reasons"] or [], "provenance": e["provenance"] or [],
+            "error": e["error"], "risk": e["risk"], "engine_version": e["engine_version"],
+            "created_at": e["created_at"], "is_current": bool(e["is_current"]),
+            "links": {"self": base, "review": f"{base}/review", "history": f"{base}/history",
+                      "gold": f"{base}/gold", "source": f"{base}/source", "page": f"/review/{extraction_id}"},
+        }
+
+    async def read_upload(request: Request) -> tuple[bytes, str]:
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype == "multipart/form-data":
+            form = await request.form(max_files=1, max_fields=10)
+            file = form.get("file")
+            if not isinstance(file, UploadFile):
+                raise ApiError(422, "invalid_upload", "multipart upload needs a file in the field 'file'")
+            data = await file.read()
+            name = file.filename or "upload"
+        elif ctype == "application/json":
+            try:
+                body = await request.json()
+            except ValueError as e:
+                raise ApiError(422, "invalid_json", f"request body is not JSON: {e}") from e
+            try:
+                upload = TextUpload.model_validate(body)
+            except ValidationError as e:
+                details = [{"loc": ".".join(str(x) for x in err["loc"]), "msg": err["msg"], "type": err["type"]}
+                           for err in e.errors()]
+                raise ApiError(422, "validation_error", "expected {text, format (txt|md|html), name}",
+                               details) from e
+            data = upload.text.encode("utf-8")
+            name = rq.safe_name(upload.name or "upload")
+            if not name.lower().endswith(f".{upload.format}"):
+                name = f"{name}.{upload.format}"
+        else:
+            raise ApiError(415, "unsupported_media_type",
+                           "send the report as multipart/form-data (field 'file') or as JSON {text, format, name}")
+        if len(data) > settings.max_upload_bytes:
+            raise ApiError(413, "payload_too_large", f"the report is {len(data)} bytes, over the limit of "
+                           f"{settings.max_upload_bytes} (EXTRACTOR_MAX_UPLOAD_BYTES)")
+        if not data:
+            raise ApiError(422, "empty_upload", "the uploaded report is empty")
+        return data, name
+
+    # ---- API
+
+    upload_doc = {
+        "requestBody": {"required": True, "content": {
+            "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+                "file": {"type": "string", "format": "binary",
+                         "description": "the report: HTML, PDF, DOCX, TXT or MD"}}}},
+            "application/json": {"schema": TextUpload.model_json_schema()},
+        }},
+    }
+
+    @app.post("/v1/extractions", response_model=ExtractionOut, status_code=201, tags=["extractions"],
+              openapi_extra=upload_doc,
+              responses={200: {"model": ExtractionOut, "description": "this content was already extracted"},
+                         413: {"model": ErrorOut}, 415: {"model": ErrorOut}, 422: {"model": ErrorOut}})
+    async def create_extraction(request: Request, response: Response) -> dict[str, Any]:
+        """Extract one report (file upload or text). Same content and configuration: same id, no new work."""
+        data, name = await read_upload(request)
+        eid, created = await run_in_threadpool(submitter.submit, data, name)
+        response.status_code = 201 if created else 200
+        return await run_in_threadpool(view, eid, created)
+
+    @app.get("/v1/extractions/{extraction_id}", response_model=ExtractionOut, tags=["extractions"],
+             responses={404: {"model": ErrorOut}})
+    def get_extraction(extraction_id: int) -> dict[str, Any]:
+        """One extraction: status, record, findings, provenance, and the reviewed record if any."""
+        return view(extraction_id)
+
+    @app.get("/v1/extractions/{extraction_id}/source", response_model=SourceOut, tags=["extractions"],
+             responses={404: {"model": ErrorOut}})
+    def get_source(extraction_id: int) -> dict[str, Any]:
+        """The loaded text the provenance spans point into (null when the input is not available)."""
+        e = load(extraction_id)
+        return {"id": e["id"], "sha256": e["sha256"], "format": e["format"],
+                "text": rq.source_text(store, e, settings)}
+
+    @app.get("/v1/queue", response_model=QueueOut, tags=["queue"])
+    def queue(status: Literal["review", "accepted", "failed", "any"] = "review",
+              review_state: Literal["pending", "reviewed", "accept", "reject", "source_inconsistent", "any"] = "pending",
+              limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)) -> dict[str, Any]:
+        """Current extractions, riskiest first, then oldest. Default: waiting for review."""
+        s = None if status == "any" else status
+        r = None if review_state == "any" else review_state
+        rows = st.list_queue(store, status=s, review_state=r, limit=limit, offset=offset)
+        items = [{**row, "source": row["path"]} for row in rows]
+        return {"items": items, "total": st.count_queue(store, status=s, review_state=r),
+                "limit": limit, "offset": offset, "status": status, "review_state": review_state}
+
+    @app.post("/v1/extractions/{extraction_id}/review", response_model=ReviewOut, tags=["reviews"],
+              responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}})
+    def review(extraction_id: int, body: ReviewIn) -> dict[str, Any]:
+        """Store a reviewer's decision and corrected record (validated and re-checked; the checks' findings
+        are returned). `accept` needs a record that passes the checks; `source_inconsistent` one that
+        fails them as the report prints it; `reject` may omit the record. History is never overwritten."""
+        try:
+            return rq.add_review(store, extraction_id, reviewer=body.reviewer, decision=body.decision,
+                                 record=body.record, note=body.note)
+        except LookupError as e:
+            raise ApiError(404, "not_found", f"no extraction {extraction_id}") from e
+        except ReviewInputError as e:
+            raise ApiError(422, e.code, e.message, e.details) from e
+
+    @app.get("/v1/extractions/{extraction_id}/history", response_model=HistoryOut, tags=["reviews"],
+             responses={404: {"model": ErrorOut}})
+    def get_history(extraction_id: int) -> dict[str, Any]:
+        """The extraction and every review after it, oldest first, with the cells each review changed."""
+        return {"id": extraction_id, "events": rq.history(store, load(extraction_id))}
+
+    @app.get("/v1/extractions/{extraction_id}/gold", tags=["reviews"],
+             responses={200: {"description": "the reviewed record in the label format of FORMAT.md"},
+                        404: {"model": ErrorOut}, 409: {"model": ErrorOut}})
+    def get_gold(extraction_id: int) -> JSONResponse:
+        """The reviewed record as a gold.json (FORMAT.md), from the latest accept / source_inconsistent review."""
+        try:
+            record, r = rq.gold(store, extraction_id)
+        except NoGoldError as e:
+            raise ApiError(409, "not_reviewed", str(e)) from e
+        except LookupError as e:
+            raise ApiError(404, "not_found", str(e)) from e
+        return JSONResponse(record, headers={"X-Reviewer": quote(r["reviewer"]), "X-Review-Decision": r["decision"]})
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "engine_version": ENGINE_VERSION}
+
+    # ---- review pages
+
+    app.mount("/static", StaticFiles(directory=WEB_STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/review", status_code=303)
+
+    page_filters: dict[str, tuple[str | None, str | None]] = {
+        "review": ("review", "pending"), "reviewed": (None, "reviewed"),
+        "accepted": ("accepted", None), "failed": ("failed", None),
+    }
+
+    @app.get("/review", include_in_schema=False, response_class=HTMLResponse)
+    def queue_page(status: Literal["review", "reviewed", "accepted", "failed"] = "review",
+                   limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+                   done: int | None = None) -> HTMLResponse:
+        s, r = page_filters[status]
+        rows = st.list_queue(store, status=s, review_state=r, limit=limit, offset=offset)
+        items = [{**row, "source": row["path"], "decision": row["review_state"],
+                  "findings": [{"rule": x, "severity": "review"} for x in row["reasons"] or []]} for row in rows]
+        total = st.count_queue(store, status=s, review_state=r)
+        return HTMLResponse(pages.queue_page(items, status=status, total=total, limit=limit, offset=offset, done=done))
+
+    @app.get("/review/{extraction_id}", include_in_schema=False, response_class=HTMLResponse)
+    def report_page(extraction_id: int) -> HTMLResponse:
+        e = load(extraction_id)
+        latest = rq.latest_review(store, extraction_id)
+        record = (latest or {}).get("record") or e["record"] or record_to_dict(empty_record("2021"))
+        findings = latest["findings"] if latest and latest["findings"] is not None else e["findings"]
+        page = pages.report_page({
+            "id": e["id"], "status": e["status"], "decision": e["review_state"], "source": e["path"],
+            "format": e["format"], "sha256": e["sha256"], "record": record,
+            "extracted_record": e["record"] or record, "has_record": e["record"] is not None,
+            "findings": findings, "provenance": e["provenance"] or [], "reasons": e["reasons"],
+            "error": e["error"], "text": rq.source_text(store, e, settings),
+            "history": [ev for ev in rq.history(store, e) if ev["event"] == "review"],
+        })
+        return HTMLResponse(page)
+
+    @app.post("/review/upload", include_in_schema=False)
+    async def upload_page(request: Request) -> RedirectResponse:
+        data, name = await read_upload(request)
+        eid, _ = await run_in_threadpool(submitter.submit, data, name)
+        return RedirectResponse(f"/review/{eid}", status_code=303)
+
+    @app.get("/login", include_in_schema=False, response_class=HTMLResponse)
+    def login_form(next: str = "/review") -> HTMLResponse:
+        return HTMLResponse(pages.login_page(_local_path(next)))
+
+    @app.post("/login", include_in_schema=False)
+    async def login(request: Request) -> Response:
+        form = await request.form(max_files=0, max_fields=5)
+        given = str(form.get("token") or "")
+        target = _local_path(str(form.get("next") or "/review"))
+        if not token:
+            return RedirectResponse(target, status_code=303)
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            return HTMLResponse(pages.login_page(target, "令牌不正确。"), status_code=401)
+        resp = RedirectResponse(target, status_code=303)
+        resp.set_cookie(SESSION_COOKIE, session or "", httponly=True, samesite="strict", path="/")
+        return resp
+
+    return app
+
+
+def _local_path(target: str) -> str:
+    # Only same-site paths: never redirect a reviewer to another host after login.
+    return target if target.startswith("/") and not target.startswith("//") else "/review"

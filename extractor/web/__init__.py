@@ -1,1 +1,0 @@
-"""The review pages: server-rendered HTML, and the static JS/CSS they load (offline, no CDN)."""
