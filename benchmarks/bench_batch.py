@@ -46,7 +46,7 @@ def marked(path: Path, i: int) -> bytes:
     if suffix == ".docx":
         return data  # rewritten below with a zip comment (a docx is a zip)
     if b"\0" not in data[:200] and data[:2] not in (b"\xff\xfe", b"\xfe\xff"):
-        return data + f"\n\n（副本 {i}）\n".encode("utf-8") if _is_utf8(data) else data + f"\r\n{i}\r\n".encode()
+        return data + f"\n\n（副本 {i}）\n".encode() if _is_utf8(data) else data + f"\r\n{i}\r\n".encode()
     return data
 
 

@@ -12,8 +12,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from extractor.pipeline import extract_file
 from extractor.evaluation.dataset import default_reports_dir
+from extractor.pipeline import extract_file
 from extractor.settings import Settings
 
 DEV = default_reports_dir()

@@ -9,12 +9,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from llm_fixtures import report_text  # noqa: E402
+from llm_fixtures import report_text
 
-from extractor.llm.client import usage_totals  # noqa: E402
-from extractor.llm import open_llm  # noqa: E402
-from extractor.llm.tasks import llm_prose_figures, llm_table3  # noqa: E402
-from extractor.settings import Settings  # noqa: E402
+from extractor.llm import open_llm
+from extractor.llm.client import usage_totals
+from extractor.llm.tasks import llm_prose_figures, llm_table3
+from extractor.settings import Settings
 
 
 def _rates(calls) -> str:  # type: ignore[no-untyped-def]

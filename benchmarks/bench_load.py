@@ -10,10 +10,9 @@ import json
 import statistics
 import time
 from collections import defaultdict
-from pathlib import Path
 
-from extractor.load import load_bytes
 from extractor.evaluation.dataset import default_reports_dir
+from extractor.load import load_bytes
 from extractor.settings import Settings
 
 DEV = default_reports_dir()

@@ -15,8 +15,14 @@ from .rules.split import Piece
 from .rules.table2 import Table2, is_money_cell
 from .rules.table3 import Table3
 from .rules.table4 import Table4
-from .template import (ACTIVE_2019_DOC_TRIPLE, ACTIVE_2019_ITEM_TRIPLE, ACTIVE_2021_TRIPLE, REVIEW_ROWS,
-                       TemplateId, application_rows)
+from .template import (
+    ACTIVE_2019_DOC_TRIPLE,
+    ACTIVE_2019_ITEM_TRIPLE,
+    ACTIVE_2021_TRIPLE,
+    REVIEW_ROWS,
+    TemplateId,
+    application_rows,
+)
 
 
 @dataclass
@@ -97,13 +103,13 @@ class _Assembly:
 
     # ---- 表二
     def table2(self, t2: Table2) -> None:
-        sub = {
+        sub: dict[str, tuple[str, ...]] = {
             "2021": {"rules": ACTIVE_2021_TRIPLE, "normative_documents": ACTIVE_2021_TRIPLE},
             "2019": {"rules": ACTIVE_2019_DOC_TRIPLE, "normative_documents": ACTIVE_2019_DOC_TRIPLE,
                      "licensing": ACTIVE_2019_ITEM_TRIPLE, "other_services": ACTIVE_2019_ITEM_TRIPLE,
                      "punishment": ACTIVE_2019_ITEM_TRIPLE, "enforcement": ACTIVE_2019_ITEM_TRIPLE,
                      "fees": ("prev_year_items", "change"), "procurement": ("items", "amount_wan_yuan")},
-        }[self.template]
+        }[self.template]  # type: ignore[assignment]
         normative_found = t2.items.get("normative_documents") is not None and \
             t2.items["normative_documents"].status != "absent"
         for key, item in t2.items.items():

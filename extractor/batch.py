@@ -17,13 +17,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Literal, Sequence
+from typing import Callable, Iterable, Literal, Sequence
 
 from . import store as st
 from .archive import Item, estimate_count, iter_items, make_filters
 from .result import ExtractionResult
-from .settings import Settings
 from .reuse import ExtractionConfig, extraction_config, still_valid
+from .settings import Settings
 from .version import ENGINE_VERSION
 
 Counts = dict[str, int]
@@ -91,10 +91,10 @@ def _init_worker(settings: Settings) -> None:
     logging.getLogger("instructor").setLevel(logging.CRITICAL)
     from .llm import open_llm
     _worker_session = open_llm(settings)
-    _worker_llm = _worker_session.__enter__()  # type: ignore[attr-defined]
+    _worker_llm = _worker_session.__enter__()
     import atexit
 
-    atexit.register(_worker_session.__exit__, None, None, None)  # type: ignore[attr-defined]
+    atexit.register(_worker_session.__exit__, None, None, None)
 
 
 def _work(data: bytes, name: str, settings: Settings) -> ExtractionResult:

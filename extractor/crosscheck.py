@@ -23,12 +23,15 @@ _IN_FORCE_ROWS = {"rules": "规章", "normative_documents": "行政规范性文�
 CrossFinding = tuple[int, str, str, dict[str, Any], list[str]]
 
 
-def check_pair(this: dict[str, Any], last: dict[str, Any], *, last_label: str) -> list[tuple[str, str, dict[str, Any], list[str]]]:
+PairFinding = tuple[str, str, dict[str, Any], list[str]]   # (rule, message, numbers, cells)
+
+
+def check_pair(this: dict[str, Any], last: dict[str, Any], *, last_label: str) -> list[PairFinding]:
     """The cross-year findings of record `this` against the previous year's record `last`.
 
     Returns (rule, message, numbers, cells) tuples; empty when the two years agree.
     """
-    out: list[tuple[str, str, dict[str, Any], list[str]]] = []
+    out: list[PairFinding] = []
     now_over = (this.get("applications") or {}).get("carried_over")
     last_fwd = (last.get("applications") or {}).get("carried_forward")
     if isinstance(now_over, list) and isinstance(last_fwd, list) and len(now_over) == len(last_fwd):

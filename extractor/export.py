@@ -10,9 +10,19 @@ from typing import Any, Iterator, Sequence, TextIO
 from . import store as st
 from .record import empty_record, record_to_dict
 from .template import (
-    ACTIVE_2019_DOC_LABELS, ACTIVE_2019_DOC_TRIPLE, ACTIVE_2019_ITEM_LABELS, ACTIVE_2019_ITEM_TRIPLE,
-    ACTIVE_2019_LABELS, ACTIVE_2021_LABELS, ACTIVE_2021_TRIPLE, ACTIVE_2021_TRIPLE_LABELS, ALL_APPLICATION_LABELS,
-    APPLICANT_COLUMNS, REVIEW_COLUMNS, REVIEW_ROWS, application_rows,
+    ACTIVE_2019_DOC_LABELS,
+    ACTIVE_2019_DOC_TRIPLE,
+    ACTIVE_2019_ITEM_LABELS,
+    ACTIVE_2019_ITEM_TRIPLE,
+    ACTIVE_2019_LABELS,
+    ACTIVE_2021_LABELS,
+    ACTIVE_2021_TRIPLE,
+    ACTIVE_2021_TRIPLE_LABELS,
+    ALL_APPLICATION_LABELS,
+    APPLICANT_COLUMNS,
+    REVIEW_COLUMNS,
+    REVIEW_ROWS,
+    application_rows,
 )
 
 TABLE_LABELS = {"active_disclosure": "表二", "applications": "表三", "review_litigation": "表四"}
@@ -81,7 +91,7 @@ def wide_fields() -> list[str]:
     """Every cell's field path, 2021 template first, then the 2019-only ones."""
     fields: list[str] = []
     for template in ("2021", "2019"):
-        for _t, _r, _c, field, _v in st.record_cells(record_to_dict(empty_record(template))):  # type: ignore[arg-type]
+        for _t, _r, _c, field, _v in st.record_cells(record_to_dict(empty_record(template))):
             if field not in fields:
                 fields.append(field)
     return fields

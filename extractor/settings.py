@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal, Mapping
+from typing import Any, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -55,7 +55,7 @@ class Settings(BaseModel):
     max_upload_bytes: int = 32 * 1024 * 1024
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
         """Read EXTRACTOR_* variables; `overrides` (e.g. from CLI flags) win over the environment."""
         env = os.environ if env is None else env
         values: dict[str, object] = {}
@@ -65,7 +65,7 @@ class Settings(BaseModel):
                 values[name] = raw
         values.update({k: v for k, v in overrides.items() if v is not None})
         try:
-            return cls(**values)
+            return cls.model_validate(values)
         except ValidationError as e:
             problems = "; ".join(
                 f"EXTRACTOR_{str(err['loc'][0]).upper()}: {err['msg']}" for err in e.errors()

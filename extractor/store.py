@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from .errors import StoreError
-from .record import record_cells  # noqa: F401  (part of this module's API: the cells table's rows)
+from .record import record_cells
 from .result import ExtractionResult
 
 DECISIONS = ("accept", "reject", "source_inconsistent")

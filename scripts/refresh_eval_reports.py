@@ -64,6 +64,11 @@ def main() -> int:
         return 2
     TARGET.mkdir(parents=True, exist_ok=True)
     changes = refresh(args.source.resolve(), TARGET, args.dry_run)
+    label_format = args.source.resolve().parent / "FORMAT.md"   # the label format beside the reports
+    if label_format.is_file() and not filecmp.cmp(label_format, REPO / "evals" / "FORMAT.md", shallow=False):
+        changes.append("changed  FORMAT.md")
+        if not args.dry_run:
+            shutil.copy2(label_format, REPO / "evals" / "FORMAT.md")
     for line in changes:
         print(line)
     print(f"{len(changes)} change(s){' (dry run)' if args.dry_run else ''}; {TARGET} now holds "

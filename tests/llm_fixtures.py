@@ -1,17 +1,8 @@
-"""Shared LLM fixtures: the real local llama-server for the session, report texts."""
+"""Report texts and gold records of the dev reports, for the LLM tests."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Iterator
-
-import pytest
-
-from extractor.llm.client import LLMClient
-from extractor.llm.local_server import LocalServer, start_local_server
-from extractor.settings import Settings
-
-from dev_reports import DEV  # noqa: E402  (evals/reports, the labelled reports)
+from tests.dev_reports import DEV
 
 
 def report_text(number: str, name: str | None = None) -> str:
@@ -35,15 +26,3 @@ def gold(number: str) -> dict:
     import json
 
     return json.loads((DEV / number / "gold.json").read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="session")
-def local_server() -> Iterator[LocalServer]:
-    """The built-in local model behind a real llama-server, started once, stopped after."""
-    with start_local_server(Settings.from_env(env={})) as server:
-        yield server
-
-
-@pytest.fixture()
-def local_client(local_server: LocalServer) -> LLMClient:
-    return LLMClient(Settings.from_env(env={}), local_server.base_url)

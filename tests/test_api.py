@@ -16,13 +16,12 @@ import pytest
 import uvicorn
 from click.testing import CliRunner
 
-from extractor.service.app import check_bind, create_app
 from extractor.cli import main
 from extractor.errors import ConfigError
 from extractor.record import parse_record, record_to_dict
+from extractor.service.app import check_bind, create_app
 from extractor.settings import Settings
-
-from dev_reports import DEV  # noqa: E402
+from tests.dev_reports import DEV
 
 
 def gold(report: str) -> dict[str, Any]:

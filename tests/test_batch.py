@@ -13,17 +13,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from extractor import batch, reuse
+from extractor import reuse
 from extractor import store as st
-from extractor.archive import make_filters, iter_items
+from extractor.archive import iter_items, make_filters
 from extractor.batch import Progress, run_batch
-from extractor.reuse import extraction_config, still_valid
 from extractor.cli import main
 from extractor.cli.batch import _Renderer
 from extractor.pipeline import extract_file
+from extractor.reuse import extraction_config, still_valid
 from extractor.settings import Settings
+from tests.dev_reports import DEV
 
-from dev_reports import DEV  # noqa: E402
 MAX_FILE = 4_000_000
 ENV = {"EXTRACTOR_LLM": "off", "EXTRACTOR_MAX_FILE_BYTES": str(MAX_FILE)}
 
@@ -274,7 +274,7 @@ def test_include_and_exclude_patterns(tmp_path: Path) -> None:
                  "gold.json", "source.json"):
         shutil.copy(DEV / "012" / name, folder / name)
     settings = Settings.from_env(ENV)
-    names = lambda inc, exc: sorted(Path(i.name).name for i in  # noqa: E731
+    names = lambda inc, exc: sorted(Path(i.name).name for i in
                                     iter_items([tmp_path], settings, make_filters(inc, exc, tmp_path / "r.sqlite")))
     assert names(None, None) == ["derived-word.docx", "labelling-notes-A.md", "labelling-notes-B.md",
                                  "page.html", "page.txt"]

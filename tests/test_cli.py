@@ -7,9 +7,9 @@ import json
 import click
 from click.testing import CliRunner
 
-from dev_reports import DEV
 from extractor.cli import main
 from extractor.version import ENGINE_VERSION
+from tests.dev_reports import DEV
 
 
 def _run(*args: str) -> "click.testing.Result":

@@ -11,7 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from dev_reports import DEV  # noqa: E402
+from tests.dev_reports import DEV
+
 N = 40
 
 

@@ -17,8 +17,8 @@ from extractor import store as st
 from extractor.cli import main
 from extractor.export import wide_fields
 from extractor.template import APPLICANT_COLUMNS, REVIEW_COLUMNS, application_rows
+from tests.dev_reports import DEV
 
-from dev_reports import DEV  # noqa: E402
 ENV = {"EXTRACTOR_LLM": "off"}
 REPORTS = ("008", "012", "016", "021")     # a 2019-template report and 2021 ones (html, txt)
 

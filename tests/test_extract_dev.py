@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from dev_reports import Case, cell_paths, dev_cases
 from extractor.pipeline import extract_file
 from extractor.settings import Settings
+from tests.dev_reports import Case, cell_paths, dev_cases
 
 SETTINGS = Settings(llm="off")
 CASES = dev_cases()
@@ -131,7 +131,8 @@ def test_numbers_printed_before_their_labels_are_not_accepted(tmp_path) -> None:
     i = 0
     while i < len(lines):
         nums = lines[i + 2:i + 15:2]  # the report prints one cell per line, blank lines between
-        if (any(k in lines[i] for k in ("数量", "公开", "秘密", "信息", "申请", "总计", "继续办理", "其他", "案卷", "事项", "出版物", "不明确"))
+        if (any(k in lines[i] for k in ("数量", "公开", "秘密", "信息", "申请", "总计", "继续办理", "其他", "案卷", "事项",
+                                         "出版物", "不明确"))
                 and len(nums) == 7 and all(n.strip().isdigit() for n in nums)):
             out.extend(lines[i + 1:i + 15])
             out.append(lines[i])

@@ -9,12 +9,11 @@ import openai
 import pytest
 from pydantic import BaseModel
 
-from extractor.errors import LLMOutputError, LLMTransportError
-from extractor.errors import LLMAnswerError
+from extractor.errors import LLMAnswerError, LLMOutputError, LLMTransportError
 from extractor.llm.client import LLMClient
 from extractor.llm.prompts import load_prompt
 from extractor.settings import Settings
-from fault_server import FaultServer, Reply, completion
+from tests.fault_server import FaultServer, Reply, completion
 
 SENTENCE = "2024年，全市共受理政府信息公开申请3119件。"
 VARS = {"sentence": SENTENCE, "fields": "- received: 受理的申请数（件）"}

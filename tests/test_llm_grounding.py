@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from dev_reports import DEV
 from extractor.llm.assist import _grounded, _table2_cues
+from tests.dev_reports import DEV
 
 CUES = _table2_cues("normative_documents", 3, "行政规范性文件", "2021")
 READINGS = [[1, 1, 29], [1, 12, 9], [11, 2, 9]]   # dev/021 prints 行政规范性文件 as '1129'

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from extractor.llm.client import LLMClient, usage_totals
 from extractor.llm import open_llm
+from extractor.llm.client import LLMClient, usage_totals
 from extractor.llm.tasks import (
     REVIEW_COLUMNS,
     REVIEW_ROWS,
@@ -16,7 +16,7 @@ from extractor.llm.tasks import (
     llm_table4,
 )
 from extractor.settings import Settings
-from llm_fixtures import gold, local_client, local_server, report_text  # noqa: F401
+from tests.llm_fixtures import gold, report_text
 
 pytestmark = pytest.mark.llm
 

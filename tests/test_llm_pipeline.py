@@ -7,11 +7,10 @@ import json
 
 import pytest
 
-from dev_reports import DEV
 from extractor.llm.client import LLMClient
 from extractor.pipeline import extract_file
 from extractor.settings import Settings
-from llm_fixtures import local_client, local_server  # noqa: F401
+from tests.dev_reports import DEV
 
 pytestmark = pytest.mark.llm
 

@@ -8,9 +8,9 @@ import socket
 
 from click.testing import CliRunner
 
-from dev_reports import DEV
 from extractor.cli import main
-from fault_server import FaultServer, Reply
+from tests.dev_reports import DEV
+from tests.fault_server import FaultServer, Reply
 
 FILES = [DEV / "016" / "page.txt", DEV / "010" / "page.txt", DEV / "018" / "page.txt"]
 

@@ -17,8 +17,8 @@ from extractor.load import load_bytes, load_document
 from extractor.load.pdf import is_page_number
 from extractor.load.render import collapse
 from extractor.settings import Settings
+from tests.dev_reports import DEV
 
-from dev_reports import DEV  # noqa: E402  (evals/reports, the labelled reports)
 LABEL_NEW = "本年新收政府信息公开申请数量"
 NUMBER = re.compile(r"^\d+(\.\d+)?$")
 GRID_FORMATS = {"html", "pdf", "docx", "md"}

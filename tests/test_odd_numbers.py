@@ -8,18 +8,17 @@ import re
 
 import pytest
 
-from dev_reports import DEV, dev_cases
 from extractor.document import Document
-from extractor.pipeline import extract_document
 from extractor.load import load_document
 from extractor.normalise import normalise
-from extractor.pipeline import extract_bytes
+from extractor.pipeline import extract_bytes, extract_document
 from extractor.record import cell_values
+from extractor.rules.split import read_cells
 from extractor.rules.table3 import extract_table3
 from extractor.rules.table4 import extract_table4
-from extractor.settings import Settings
-from extractor.rules.split import read_cells
 from extractor.rules.tokens import row_tokens
+from extractor.settings import Settings
+from tests.dev_reports import DEV, dev_cases
 
 SETTINGS = Settings(llm="off")
 ZERO_TABLE4 = {k: [0] * 5 for k in ("review", "litigation_direct", "litigation_after_review")}
@@ -137,7 +136,7 @@ def test_thousands_separator_in_a_cell_is_one_number() -> None:
 
 def test_thousands_separator_in_running_text_is_settled_by_the_sums() -> None:
     # '1,234' in running text could be one number or two cells separated by a comma
-    total = lambda v: sum(v[:-1]) == v[-1]  # noqa: E731
+    total = lambda v: sum(v[:-1]) == v[-1]
     r = _read("1,234 235", 3, sums=total)
     assert r.status == "ok" and [p.value for p in r.chosen] == [1, 234, 235]
     r = _read("1,234 0 1,234", 3, sums=total)

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-import json
-
 import copy
+import json
 from typing import Any
 
 import pytest
 
 from extractor.evaluation.dataset import Case, default_reports_dir, load_cases
-from extractor.evaluation.scorer import (CaseScore, WrongCell, aggregate, column_of, field_errors, group_by,
-                                         number_cells, score_case)
+from extractor.evaluation.scorer import (
+    CaseScore,
+    WrongCell,
+    aggregate,
+    column_of,
+    field_errors,
+    group_by,
+    number_cells,
+    score_case,
+)
 from extractor.record import empty_record, parse_record, record_to_dict
 from extractor.result import ExtractionResult, LLMCall
 

@@ -13,12 +13,11 @@ import pytest
 
 from extractor import store as st
 from extractor.crosscheck import check_pair, run_crosschecks
+from extractor.document import Span
 from extractor.errors import StoreError
 from extractor.record import parse_record, record_to_dict
 from extractor.result import CellProvenance, ExtractionResult, Finding, LLMCall
-from extractor.document import Span
-
-from dev_reports import DEV  # noqa: E402
+from tests.dev_reports import DEV
 
 
 def gold(report: str) -> dict:

@@ -9,15 +9,8 @@ from pathlib import Path
 
 import click
 
-from ..errors import ConfigError
-from ..settings import Settings
-
-
-def _settings(**overrides: object) -> Settings:
-    try:
-        return Settings.from_env(**overrides)
-    except ConfigError as e:
-        raise click.UsageError(str(e)) from e
+from . import common
+from .common import llm_option
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -31,9 +24,7 @@ def main() -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--llm", type=click.Choice(["auto", "on", "off"]), default=None,
-              help="Use the language model: off, only where rules cannot settle a table (auto, default), "
-                   "or also to cross-check prose figures (on).")
+@llm_option()
 @click.option("--provenance/--no-provenance", default=True, show_default=True,
               help="Include where every number came from.")
 @click.option("--pretty", is_flag=True, help="Indent the JSON (one object per input, not one per line).")
@@ -46,7 +37,7 @@ def extract(files: tuple[Path, ...], llm: str | None, provenance: bool, pretty: 
     from ..llm import open_llm
     from ..pipeline import extract_file
 
-    settings = _settings(llm=llm)
+    settings = common.settings(llm=llm)
     with open_llm(settings) as client:
         for f in files:
             result = extract_file(f, settings, llm=client)
@@ -57,14 +48,17 @@ def extract(files: tuple[Path, ...], llm: str | None, provenance: bool, pretty: 
 
 
 from .eval import eval_cmd  # noqa: E402  (registration after main exists)
+
 main.add_command(eval_cmd)
 
 from .batch import export_cmd, review_list_cmd, run_cmd  # noqa: E402
+
 main.add_command(run_cmd)
 main.add_command(export_cmd)
 main.add_command(review_list_cmd)
 
 from .serve import export_gold_cmd, serve_cmd  # noqa: E402
+
 main.add_command(serve_cmd)
 main.add_command(export_gold_cmd)
 

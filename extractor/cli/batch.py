@@ -10,16 +10,8 @@ from typing import TextIO
 import click
 
 from ..errors import ConfigError, StoreError
-from ..settings import Settings
-
-_DB_HELP = "Results database (SQLite; created if absent). Default: EXTRACTOR_DB_PATH or results.sqlite."
-
-
-def _settings(**overrides: object) -> Settings:
-    try:
-        return Settings.from_env(**overrides)
-    except ConfigError as e:
-        raise click.UsageError(str(e)) from e
+from . import common
+from .common import db_option, llm_option
 
 
 def _fmt_s(seconds: float | None) -> str:
@@ -72,9 +64,8 @@ class _Renderer:
 
 @click.command("run")
 @click.argument("archives", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--db", "db_path", type=click.Path(path_type=Path, dir_okay=False), default=None, help=_DB_HELP)
-@click.option("--llm", type=click.Choice(["auto", "on", "off"]), default=None,
-              help="Language model use (default EXTRACTOR_LLM or auto).")
+@db_option()
+@llm_option()
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="Extraction worker processes (default EXTRACTOR_WORKERS or 2).")
 @click.option("--include", multiple=True, metavar="GLOB",
@@ -95,7 +86,7 @@ def run_cmd(archives: tuple[Path, ...], db_path: Path | None, llm: str | None, w
     """
     from ..batch import run_batch
 
-    settings = _settings(llm=llm, workers=workers, db_path=db_path)
+    settings = common.settings(llm=llm, workers=workers, db_path=db_path)
     err = sys.stderr
     renderer = _Renderer(err, tty=err.isatty(), quiet=quiet)
     try:
@@ -125,7 +116,7 @@ def run_cmd(archives: tuple[Path, ...], db_path: Path | None, llm: str | None, w
 
 
 @click.command("export")
-@click.option("--db", "db_path", type=click.Path(path_type=Path, dir_okay=False), default=None, help=_DB_HELP)
+@db_option(must_exist=True)
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "xlsx"]), default="jsonl", show_default=True)
 @click.option("--layout", type=click.Choice(["long", "wide"]), default="long", show_default=True,
               help="CSV only: long = one line per number (report, table, row, column, value); "
@@ -142,7 +133,7 @@ def export_cmd(db_path: Path | None, fmt: str, layout: str, statuses: tuple[str,
     from .. import export as ex
     from ..store import open_store
 
-    settings = _settings(db_path=db_path)
+    settings = common.settings(db_path=db_path)
     try:
         with open_store(settings.db_path, create=False) as store:
             sts = list(statuses) or None
@@ -163,7 +154,7 @@ def export_cmd(db_path: Path | None, fmt: str, layout: str, statuses: tuple[str,
 
 
 @click.command("review-list")
-@click.option("--db", "db_path", type=click.Path(path_type=Path, dir_okay=False), default=None, help=_DB_HELP)
+@db_option(must_exist=True)
 @click.option("--status", type=click.Choice(["review", "failed", "accepted"]), default="review", show_default=True)
 @click.option("--all", "show_all", is_flag=True, help="Include reports a reviewer already decided.")
 @click.option("--limit", type=click.IntRange(1), default=100, show_default=True)
@@ -171,7 +162,7 @@ def review_list_cmd(db_path: Path | None, status: str, show_all: bool, limit: in
     """Print the review queue, riskiest first: id, report, and the reasons it needs a human."""
     from ..store import count_queue, list_queue, open_store
 
-    settings = _settings(db_path=db_path)
+    settings = common.settings(db_path=db_path)
     try:
         with open_store(settings.db_path, create=False) as store:
             state = None if show_all else "pending"

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import unicodedata
+from pathlib import Path
 
 import click
 
 from ..errors import ConfigError, ExtractorError
-from ..settings import Settings
+from . import common
+from .common import llm_option
 
 
 @click.command("eval")
 @click.option("--reports", "reports_dir", type=click.Path(path_type=Path, file_okay=False),
               default=None, help="Folder of NNN/ report folders (source.json + gold.json). "
               "Default: EXTRACTOR_EVAL_REPORTS_DIR, else evals/reports of the checkout.")
-@click.option("--llm", type=click.Choice(["off", "on", "auto"]), default="off", show_default=True,
-              help="off: rules only (the baseline run). on/auto: with the language model.")
+@llm_option(default="off", help_="off: rules only (the baseline run). on/auto: with the language model.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               default=Path("eval-out"), show_default=True,
               help="Where metrics.json, report.md and report.html are written.")
@@ -34,8 +33,7 @@ def eval_cmd(reports_dir: Path | None, llm: str, out_dir: Path, baseline_path: P
     values, with the source snippet). Exit code 0 even when figures regressed; the regression test
     (tests/test_eval_baseline.py) is what fails.
     """
-    from ..evaluation.baseline import (baseline_from, default_baseline_path, load_baseline, regressions,
-                                      save_baseline)
+    from ..evaluation.baseline import baseline_from, default_baseline_path, load_baseline, regressions, save_baseline
     from ..evaluation.dataset import default_reports_dir, load_cases
     from ..evaluation.report import render_terminal, write_reports
     from ..evaluation.runner import CaseOutcome, run_eval
@@ -45,7 +43,7 @@ def eval_cmd(reports_dir: Path | None, llm: str, out_dir: Path, baseline_path: P
         raise click.UsageError("--update-baseline records the rules-only run: use it with --llm off")
     baseline_file = baseline_path or default_baseline_path()
     try:
-        settings = Settings.from_env(llm=llm)
+        settings = common.settings(llm=llm)
         reports = (reports_dir or default_reports_dir(settings)).resolve()
         cases = load_cases(reports)
     except ConfigError as e:

@@ -7,25 +7,16 @@ from pathlib import Path
 import click
 
 from ..errors import ConfigError, StoreError
-from ..settings import Settings
-
-
-def _settings(**overrides: object) -> Settings:
-    try:
-        return Settings.from_env(**overrides)
-    except ConfigError as e:
-        raise click.UsageError(str(e)) from e
+from . import common
+from .common import db_option, llm_option
 
 
 @click.command("serve")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Results database (the same file `extractor run` writes). Default: EXTRACTOR_DB_PATH "
-                   "or results.sqlite.")
+@db_option()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Interface to listen on. Anything beyond loopback needs EXTRACTOR_API_TOKEN.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--llm", type=click.Choice(["auto", "on", "off"]), default=None,
-              help="Language model use for uploads (as for `extractor extract`).")
+@llm_option(help_="Language model use for uploads (as for `extractor extract`).")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve_cmd(db_path: Path | None, host: str, port: int, llm: str | None, log_level: str) -> None:
@@ -40,7 +31,7 @@ def serve_cmd(db_path: Path | None, host: str, port: int, llm: str | None, log_l
     from ..llm import open_llm
     from ..service.app import check_bind, create_app
 
-    settings = _settings(db_path=db_path, llm=llm)
+    settings = common.settings(db_path=db_path, llm=llm)
     try:
         check_bind(host, settings)
     except ConfigError as e:
@@ -57,11 +48,10 @@ def serve_cmd(db_path: Path | None, host: str, port: int, llm: str | None, log_l
 
 
 @click.command("export-gold")
-@click.option("--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Results database holding the reviews.")
+@db_option(must_exist=True)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write NNN/gold.json + source.json (+ the input file) into.")
-def export_gold_cmd(db_path: Path, out_dir: Path) -> None:
+def export_gold_cmd(db_path: Path | None, out_dir: Path) -> None:
     """Write every report a human accepted (or marked source_inconsistent) as an eval folder.
 
     Each folder NNN/ gets gold.json (FORMAT.md label format), source.json (original path, sha256,
@@ -72,7 +62,7 @@ def export_gold_cmd(db_path: Path, out_dir: Path) -> None:
     from ..store import open_store
 
     try:
-        with open_store(db_path, create=False) as store:
+        with open_store(common.settings(db_path=db_path).db_path, create=False) as store:
             written = rq.export_gold(store, out_dir)
     except StoreError as e:
         raise click.ClickException(str(e)) from e

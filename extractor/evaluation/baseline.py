@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+
 from pydantic import BaseModel
 
 from . import EVAL_VERSION

@@ -8,9 +8,18 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..template import (ACTIVE_2019_DOC_LABELS, ACTIVE_2019_DOC_TRIPLE, ACTIVE_2019_ITEM_LABELS,
-                        ACTIVE_2019_ITEM_TRIPLE, ACTIVE_2019_LABELS, ACTIVE_2021_LABELS,
-                        ACTIVE_2021_TRIPLE, ACTIVE_2021_TRIPLE_LABELS, ALL_APPLICATION_LABELS, REVIEW_ROWS)
+from ..template import (
+    ACTIVE_2019_DOC_LABELS,
+    ACTIVE_2019_DOC_TRIPLE,
+    ACTIVE_2019_ITEM_LABELS,
+    ACTIVE_2019_ITEM_TRIPLE,
+    ACTIVE_2019_LABELS,
+    ACTIVE_2021_LABELS,
+    ACTIVE_2021_TRIPLE,
+    ACTIVE_2021_TRIPLE_LABELS,
+    ALL_APPLICATION_LABELS,
+    REVIEW_ROWS,
+)
 from .runner import CaseOutcome, CellEvidence, EvalRun
 from .scorer import Metrics, column_of, row_of
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 import traceback
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from pydantic import BaseModel, Field
 
-from ..errors import ConfigError
 from ..result import CellProvenance, ExtractionResult
 from ..settings import Settings
 from ..version import ENGINE_VERSION
@@ -97,7 +95,7 @@ def run_case(case: Case, settings: Settings, *, llm: Any = None) -> CaseOutcome:
     t0 = time.perf_counter()
     try:
         result = extract_file(case.path, settings, llm=llm)
-    except Exception as e:  # noqa: BLE001 - extract_file must not raise; record that it did
+    except Exception as e:
         crashed = True
         last = traceback.extract_tb(e.__traceback__)[-1:]
         where = f" at {last[0].filename}:{last[0].lineno}" if last else ""
@@ -137,7 +135,7 @@ def _source_text(path: Path, settings: Settings) -> tuple[str | None, str | None
         return None, f"no source snippets: extractor.load.load_document unavailable ({e})"
     try:
         return load_document(path, settings).text, None
-    except Exception as e:  # noqa: BLE001 - snippets are evidence only; never fail the eval for them
+    except Exception as e:
         return None, f"no source snippets: loading failed ({type(e).__name__}: {e})"
 
 

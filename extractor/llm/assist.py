@@ -7,16 +7,22 @@ import re
 from typing import Any
 
 from ..errors import LLMError
-from ..rules.labels import loose
-from .tasks import llm_choose_split, llm_prose_figures, llm_table3
 from ..result import Finding
+from ..rules import Tables
+from ..rules.labels import loose
+from ..rules.split import Piece
 from ..rules.table2 import Table2
 from ..rules.table3 import Table3
 from ..rules.table4 import Table4
-from ..rules import Tables
-from ..rules.split import Piece
-from ..template import (ACTIVE_2019_LABELS, ACTIVE_2021_LABELS, APPLICANT_COLUMNS, REVIEW_COLUMNS, TemplateId,
-                       application_rows)
+from ..template import (
+    ACTIVE_2019_LABELS,
+    ACTIVE_2021_LABELS,
+    APPLICANT_COLUMNS,
+    REVIEW_COLUMNS,
+    TemplateId,
+    application_rows,
+)
+from .tasks import llm_choose_split, llm_prose_figures, llm_table3
 
 _MAX_LLM_ROWS = 6
 _SECTION3 = re.compile(loose("收到和处理政府信息公开申请情况"))
@@ -99,15 +105,16 @@ def _choose(client: Any, text: str, fields: list[str], target: Any, findings: li
 Cue = tuple[tuple[str, ...], tuple[str, ...]]   # (row words, column words)
 _TOTAL_CUES = ("共", "总", "合计", "全年", "累计", "")
 _REVIEW_CUES = [("维持",), ("纠正",), ("其他",), ("尚未", "未审结", "审理中"), ("共", "总", "合计", "")]
-_TRIPLE_2021 = [("制发", "印发", "出台", "制定", "新增"), ("废止", "失效"), ("现行有效", "有效")]
-_TRIPLE_2019_DOCS = [("新制作", "制作", "制发", "印发"), ("新公开",), ("对外公开总", "总数", "累计")]
-_TRIPLE_2019_ITEMS = [("上一年", "上年"), ("增", "减"), ("处理决定", "决定")]
+_TRIPLE_2021: list[tuple[str, ...]] = [("制发", "印发", "出台", "制定", "新增"), ("废止", "失效"), ("现行有效", "有效")]
+_TRIPLE_2019_DOCS: list[tuple[str, ...]] = [("新制作", "制作", "制发", "印发"), ("新公开",), ("对外公开总", "总数", "累计")]
+_TRIPLE_2019_ITEMS: list[tuple[str, ...]] = [("上一年", "上年"), ("增", "减"), ("处理决定", "决定")]
 _CLAUSE = re.compile(r"[，,。；;、：:！？\n]")
 
 
 def _table2_cues(key: str, n: int, label: str, template: TemplateId) -> list[Cue]:
     row = ("规章",) if key == "rules" else ("规范性文件",) if key == "normative_documents" else (
         re.sub(r"\s+", "", label)[:6],)
+    cols: list[tuple[str, ...]]
     if key in ("rules", "normative_documents"):
         cols = _TRIPLE_2021 if template == "2021" else _TRIPLE_2019_DOCS
     elif key == "procurement":

@@ -286,7 +286,7 @@ class LLMClient:
                     attempt += 1
                     reply = self._request(messages, response_model, purpose=purpose,
                                           prompt_ref=ref, attempt=attempt, max_tokens=tokens)
-                    value, raw, outcome = reply.value, reply.raw, reply.outcome
+                    value, raw, outcome = reply.value, reply.raw or "", reply.outcome
                     if outcome == "truncated":
                         last_answer = raw
                         if truncation_retries >= 1:

@@ -8,12 +8,11 @@ sentence the model cites, and that sentence must be in the source text.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Optional
+from typing import Annotated, Callable, Optional
 
 from pydantic import BaseModel, Field, create_model
 
 from ..errors import LLMAnswerError
-from .client import LLMClient
 from ..template import (
     APPLICANT_COLUMNS,
     REVIEW_COLUMNS,
@@ -22,6 +21,7 @@ from ..template import (
     application_rows,
     outcome_keys,
 )
+from .client import LLMClient
 
 TABLE3_PROMPT = "table3.v1"
 TABLE4_PROMPT = "table4.v1"
@@ -395,7 +395,7 @@ def _sum_problem(n: int, label: str, parts: list[int], total: int, what: str) ->
             f"与总计 {total} 不相等")
 
 
-def _table_checks(labels: dict[str, str], width: int):  # type: ignore[no-untyped-def]
+def _table_checks(labels: dict[str, str], width: int) -> Callable[[BaseModel], list[str]]:
     def check(answer: BaseModel) -> list[str]:
         problems = []
         for key, label in labels.items():

@@ -9,7 +9,7 @@ import lxml.html
 
 from ..document import Document
 from ..errors import EncodingError, LoadError
-from .encoding import plausible, decode_text
+from .encoding import decode_text, plausible
 from .render import Cell, TextBuilder, collapse
 from .text import trim_title
 

@@ -303,7 +303,7 @@ def _pdf_title(pdf: Any) -> str | None:
     try:
         info = pdf.doc.info[0] if pdf.doc.info else {}
         raw = info.get("Title")
-        if hasattr(raw, "resolve"):
+        if raw is not None and hasattr(raw, "resolve"):
             raw = raw.resolve()
         title = _decode_pdf_string(raw)
     except Exception:  # damaged info dictionary: the title is optional

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 _ORD_SEP = r"\s*[.、．,，]?\s*"
 
@@ -18,7 +18,7 @@ def loose(literal: str) -> str:
     return r"\s*".join(parts)
 
 
-@lru_cache(maxsize=None)
+@cache
 def label_regex(alternatives: tuple[str, ...], ordinal: str | None = None) -> re.Pattern[str]:
     """Match one row label: an optional ordinal ('2.' / '2、'), then one of the alternatives.
 

@@ -97,7 +97,8 @@ def _complete(org: str, text: str) -> str:
         org = org + "管委会"
     elif not _AGENCY_END.search(org) and _BARE_PLACE.search(org):
         org = org + "人民政府"
-    if _COUNTY_LEVEL.match(org) and not _ZONE.search(_COUNTY_LEVEL.match(org).group(0)):
+    county = _COUNTY_LEVEL.match(org)
+    if county and not _ZONE.search(county.group(0)):
         prefix = _city_prefix(org, re.sub(r"\s+", "", text))
         if prefix:
             org = prefix + org

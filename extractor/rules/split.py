@@ -144,7 +144,7 @@ def is_count(v: Number) -> bool:
 
 def plausible(v: Number) -> bool:
     """Any number a report could print in 表二 (money, a negative 本年增/减), bounded."""
-    return abs(v) < MAX_PLAUSIBLE
+    return -MAX_PLAUSIBLE < v < MAX_PLAUSIBLE
 
 
 @dataclass

@@ -14,7 +14,8 @@ from .tokens import Token, row_tokens, trim_empty
 FieldStatus = Literal["ok", "absent", "blank", "ambiguous", "unreadable"]
 
 _HEAD_2021 = re.compile("|".join(loose(w) for w in ("本年制发件数", "本年废止件数", "现行有效件数", "本年制发", "现行有效")))
-_HEAD_2019 = re.compile("|".join(loose(w) for w in ("本年新制作数量", "本年新公开数量", "对外公开总数量", "上一年项目数量", "政府集中采购")))
+_HEAD_2019 = re.compile("|".join(loose(w) for w in (
+    "本年新制作数量", "本年新公开数量", "对外公开总数量", "上一年项目数量", "政府集中采购")))
 _SECTION_TWO = re.compile(loose("主动公开政府信息情况"))
 _ARTICLE_20 = re.compile(loose("第二十条"))
 _VALUE_NEXT = re.compile(r"[ \t\n|]*(?:-?\d|—|/|无[ \t\n|])")
@@ -93,9 +94,9 @@ def find_table2_span(text: str, table3_start: int | None) -> tuple[int, int]:
     return (art.start() if art else (starts[-1] if starts else 0)), end
 
 
-def extract_table2(text: str, table3_start: int | None, template_hint: str | None = None) -> Table2:
+def extract_table2(text: str, table3_start: int | None, template_hint: Literal["2021", "2019"] | None = None) -> Table2:
     start, end = find_table2_span(text, table3_start)
-    template = detect_template(text, start, end) or template_hint  # type: ignore[assignment]
+    template = detect_template(text, start, end) or (template_hint if template_hint in ("2021", "2019") else None)
     specs = _ROWS_2019 if template == "2019" else _ROWS_2021
     items: dict[str, Item] = {}
     hits: list[tuple[int, int, str]] = []
@@ -119,7 +120,7 @@ def extract_table2(text: str, table3_start: int | None, template_hint: str | Non
             hits.append((item.label_span[0], item.label_span[1], key))
     hits.sort()
     # a label that sits inside another one (规范性文件 in 行政规范性文件) was skipped by the regex
-    for i, (a, b, key) in enumerate(hits):
+    for i, (_a, b, key) in enumerate(hits):
         seg_end = hits[i + 1][0] if i + 1 < len(hits) else end
         items[key].tokens = trim_empty(row_tokens(text, b, seg_end, stop_at_text=True), items[key].n)
     table = Table2(template=template, items=items, span=(start, end))

@@ -26,13 +26,13 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import reviews as rq
 from .. import store as st
 from ..errors import ConfigError, NoGoldError, ReviewInputError, StoreError
 from ..record import empty_record, record_to_dict
 from ..settings import Settings
 from ..version import ENGINE_VERSION
 from . import pages
+from . import reviews as rq
 
 WEB_STATIC = Path(__file__).resolve().parent / "static"
 SESSION_COOKIE = "extractor_session"

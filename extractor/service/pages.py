@@ -323,8 +323,10 @@ def report_page(view: dict[str, Any]) -> str:
   sha256 <code>{escape((view.get('sha256') or '')[:12])}</code> · 模板 {escape(template)}</p>
  {error}
  <p class="fields">
-  <label>机关 <input class="meta-field" data-field="organization" data-kind="text" value="{escape(record.get('organization') or '')}" size="24"></label>
-  <label>年度 <input class="meta-field cell" data-field="year" data-kind="int" value="{escape(_fmt(record.get('year')))}" size="5"></label>
+  <label>机关 <input class="meta-field" data-field="organization" data-kind="text"
+   value="{escape(record.get('organization') or '')}" size="24"></label>
+  <label>年度 <input class="meta-field cell" data-field="year" data-kind="int"
+   value="{escape(_fmt(record.get('year')))}" size="5"></label>
  </p>
 </section>
 <section class="checks-panel">

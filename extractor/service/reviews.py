@@ -13,11 +13,11 @@ from typing import Any, Iterator
 from pydantic import ValidationError
 
 from .. import store as st
-from ..pipeline import extract_bytes
-from ..reuse import extraction_config, still_valid
 from ..checks import RULES, check_record
 from ..errors import ExtractorError, NoGoldError, ReviewInputError
+from ..pipeline import extract_bytes
 from ..record import parse_record, record_to_dict
+from ..reuse import extraction_config, still_valid
 from ..settings import Settings
 
 GOLD_DECISIONS = ("accept", "source_inconsistent")

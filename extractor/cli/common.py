@@ -1,0 +1,39 @@
+"""What every command shares: the settings (environment + flags), the --db and --llm options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import click
+
+from ..errors import ConfigError
+from ..settings import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+LLM_HELP = ("Language model use: off; auto (default), only where the rules cannot settle a table; on, "
+            "also to cross-check the figures the prose states. Default: EXTRACTOR_LLM or auto.")
+
+
+def settings(**overrides: Any) -> Settings:
+    """EXTRACTOR_* from the environment, the command's flags winning; a bad value is a usage error."""
+    try:
+        return Settings.from_env(**overrides)
+    except ConfigError as e:
+        raise click.UsageError(str(e)) from e
+
+
+def db_option(*, must_exist: bool = False) -> Callable[[F], F]:
+    """--db FILE: the results database (default EXTRACTOR_DB_PATH or results.sqlite). A database
+    that must exist is checked by the store, whose error says how to make one."""
+    help_ = ("Results database (SQLite" + ("" if must_exist else "; created if absent")
+             + "). Default: EXTRACTOR_DB_PATH or results.sqlite.")
+    return click.option("--db", "db_path", type=click.Path(path_type=Path, dir_okay=False),
+                        default=None, help=help_)
+
+
+def llm_option(default: str | None = None, help_: str = LLM_HELP) -> Callable[[F], F]:
+    """--llm off|auto|on."""
+    return click.option("--llm", type=click.Choice(["auto", "on", "off"]), default=default,
+                        show_default=default is not None, help=help_)
