@@ -25,6 +25,27 @@ class Span(BaseModel):
     end: int
 
 
+class PageBox(BaseModel):
+    """A rectangle on a page of the input: 1-based page, corners from the page's top-left corner
+    in pixels at `dpi` (72 = PDF points). For PDFs and page images, so a reviewer can be shown the
+    printed number on the page itself."""
+
+    page: int
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    dpi: float = 72.0
+
+
+class TextBox(BaseModel):
+    """Where the characters [start, end) of `Document.text` are printed on a page."""
+
+    start: int
+    end: int
+    box: PageBox
+
+
 class GridCell(BaseModel):
     text: str
     span: Span | None = None  # where the cell's text sits in Document.text
@@ -51,3 +72,13 @@ class Document(BaseModel):
     encoding: str | None = None     # detected encoding for text inputs
     pages: int | None = None        # PDFs
     warnings: list[str] = Field(default_factory=list)
+    # page positions of printed text, sorted by start (loaders of paged inputs fill it: every
+    # number of a table cell at least); empty for text, HTML and Word inputs
+    boxes: list[TextBox] = Field(default_factory=list)
+
+    def box_at(self, start: int, end: int) -> PageBox | None:
+        """The page box of the text [start, end), when a loader recorded one that covers it."""
+        for tb in self.boxes:
+            if tb.start <= start and end <= tb.end:
+                return tb.box
+        return None

@@ -83,6 +83,10 @@ def extract_document(doc: "Document", settings: Settings, *, llm: "LLM | None" =
             from .llm.assist import help_rules
             help_rules(llm, norm.text, tables, llm_findings)
         asm = assemble(norm, tables)
+        if doc.boxes:
+            for p in asm.provenance:
+                if p.span is not None:
+                    p.box = doc.box_at(p.span.start, p.span.end)
         checked, inconsistent = judge(asm.record, asm.provenance, asm.settled_alone,
                                       layout_doubts(tables.table3))
         asm.record["source_inconsistencies"] = inconsistent

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from .document import Span
+from .document import PageBox, Span
 
 Status = Literal["accepted", "review", "failed"]
 # why an item failed: the input cannot be used ("input"), or our own bug / a crashed worker
@@ -36,6 +36,7 @@ class CellProvenance(BaseModel):
     span: Span | None = None       # the characters of the number in Document.text
     label: str | None = None       # the row label as found in the source
     label_span: Span | None = None
+    box: PageBox | None = None     # where the number is printed on its page (paged inputs)
     note: str | None = None
 
 

@@ -9,10 +9,10 @@ from typing import Any, Iterator
 
 import httpx
 import pytest
-from tests.test_api import corrupted_000, gold, live_server, report_bytes
 
 from extractor.service.app import create_app
 from extractor.settings import Settings
+from tests.test_api import corrupted_000, gold, live_server, report_bytes
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
