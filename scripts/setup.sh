@@ -18,4 +18,4 @@ if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 # Assemble and checksum the local model once (about 0.5 GB), so the first run does not pay for it.
-.venv/bin/python -c "from extractor.local_model import ensure_model; from extractor.settings import Settings; print('local model:', ensure_model(Settings.from_env()))"
+.venv/bin/python -c "from extractor.llm.local_server import ensure_model; from extractor.settings import Settings; print('local model:', ensure_model(Settings.from_env()))"
