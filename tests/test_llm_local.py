@@ -7,15 +7,14 @@ import pytest
 from extractor.llm import open_llm
 from extractor.llm.client import LLMClient, usage_totals
 from extractor.llm.tasks import (
-    REVIEW_COLUMNS,
-    REVIEW_ROWS,
-    TABLE4_PROMPT,
-    _row_model,
-    _table_checks,
+    TABLE3_PROMPT,
     llm_prose_figures,
-    llm_table4,
+    row_model,
+    row_snippet,
+    row_total_checks,
 )
 from extractor.settings import Settings
+from extractor.template import APPLICANT_COLUMNS, application_rows
 from tests.llm_fixtures import gold, report_text
 
 pytestmark = pytest.mark.llm
@@ -30,9 +29,9 @@ PROSE_CASES = {
 }
 
 
-def _section4(text: str) -> str:
-    start = text.index("四、政府信息公开行政复议")
-    return text[start: text.index("五、", start)]
+def _section3(text: str) -> str:
+    start = text.index("三、收到和处理政府信息公开申请情况")
+    return text[start: text.index("四、政府信息公开行政复议", start)]
 
 
 @pytest.mark.parametrize("number", list(PROSE_CASES), ids=list(PROSE_CASES))
@@ -51,35 +50,25 @@ def test_prose_figures_exact_and_grounded(local_client: LLMClient, number: str):
     assert all(c.prompt_tokens > 0 and c.completion_tokens > 0 for c in calls if c.outcome == "ok")
 
 
-def test_table4_rows_are_right_or_flagged(local_client: LLMClient):
-    """The 0.5B model reads this one-line 表四 right only some of the time (it is on the edge:
-    the same request gave the exact table in one run and shifted values in the next). The
-    contract: a returned row is the printed one, or it is unsettled / ungrounded (-> review)."""
-    table = llm_table4(local_client, _section4(report_text("003")))
-    expected = gold("003")["review_litigation"]
-    for key, row in table.values.items():
-        assert row == expected[key] or table.evidence[key] is None, key
-    assert set(table.values) | set(table.unsettled) == set(expected)
-    assert bool(table.unsettled) == bool(table.problems)
-
-
 def test_reask_repairs_a_deliberately_broken_answer(local_client: LLMClient):
-    """Start the loop from a wrong answer (总计 351 mistyped as 350): the review_total check
-    fails, the re-ask carries that answer and the numbered failed check, and the model's new
-    answer must pass the checks."""
-    labels = dict(REVIEW_ROWS)
-    model = _row_model("RowGroup1", list(labels), 5)
-    expected = gold("003")["review_litigation"]
-    broken = model(**{**expected, "review": expected["review"][:4] + [350]})
+    """Start the loop from a wrong answer (本年新收 总计 3119 mistyped as 3118): the row-total
+    check fails, the re-ask carries that answer and the numbered failed check, and the model's
+    new answer must be the printed row."""
+    labels = {k: application_rows("2021")[k] for k in ("new_received", "carried_over")}
+    model = row_model("RowGroup1", list(labels), 7)
+    expected = {k: gold("003")["applications"][k] for k in labels}
+    checks = row_total_checks(labels, 7)
+    broken = model(**{**expected, "new_received": expected["new_received"][:6] + [3118]})
+    assert checks(broken), "the broken answer must fail the row-total check"
     with local_client.ledger() as calls:
         answer = local_client.ask(
-            TABLE4_PROMPT,
-            {"section": _section4(report_text("003")).strip(), "columns": "、".join(REVIEW_COLUMNS),
+            TABLE3_PROMPT,
+            {"section": row_snippet(_section3(report_text("003")), list(labels.values())),
+             "columns": "、".join(APPLICANT_COLUMNS),
              "rows": "\n".join(f"- {k}: {v}" for k, v in labels.items())},
-            model, _table_checks(labels, 5), first_answer=broken)
+            model, checks, first_answer=broken)
     assert answer.model_dump() == expected
-    assert _table_checks(labels, 5)(answer) == []
-    assert [c.prompt_id for c in calls] == ["table4.v1+reask.v1"]
+    assert [c.prompt_id for c in calls] == ["table3.v1+reask.v1"]
     assert calls[0].outcome == "ok" and calls[0].model and calls[0].latency_s > 0
     assert usage_totals(calls)["reasks"] == 1
 

