@@ -91,7 +91,7 @@ def extract_document(doc: "Document", settings: Settings, *, llm: "LLM | None" =
                                       layout_doubts(tables.table3))
         asm.record["source_inconsistencies"] = inconsistent
         result.record = record_to_dict(parse_record(asm.record))  # validated against the canonical model
-        result.findings = asm.findings + llm_findings + checked
+        result.findings = asm.findings + llm_findings + checked + _private_use(norm.private_use)
         result.provenance = asm.provenance
         result.status, result.reasons = decide(result.findings)
         if use_llm and settings.llm == "on":
@@ -100,6 +100,18 @@ def extract_document(doc: "Document", settings: Settings, *, llm: "LLM | None" =
     result.llm_usage = list(calls)
     result.prompt_versions = sorted({c.prompt_id.split("+")[0] for c in calls})
     return result
+
+
+def _private_use(found: dict[str, int]) -> list[Finding]:
+    """Private-use code points stay as printed; say so, since a font's own encoding may hide a
+    character a label or a number needed."""
+    if not found:
+        return []
+    shown = ", ".join(f"U+{ord(c):04X}×{n}" for c, n in sorted(found.items(), key=lambda t: -t[1])[:8])
+    return [Finding(rule="private_use_characters", severity="info",
+                    message=f"the text holds {sum(found.values())} private-use character(s) whose meaning "
+                            f"is the font's own ({shown}); a label or number written with them cannot be read",
+                    numbers={"code_points": {f"U+{ord(c):04X}": n for c, n in found.items()}})]
 
 
 @contextmanager

@@ -22,6 +22,10 @@ SUPPORTED = {
     "015-沭阳县发展和改革局2023年政府信息公开年度报告-沭阳县发改局_2025-12-30.html",
     "015-derived-word.docx", "016-page.txt", "018-page.txt", "020-page.txt", "030-page.txt",
     "032-page.txt",
+    # other producers' renderings of the same reports (issue 15)
+    "008-derived-chrome.pdf", "012-derived-chrome.pdf", "014-derived-chrome.pdf",
+    "015-derived-chrome.pdf", "001-derived-layout.txt", "002-derived-layout.txt",
+    "003-derived-layout.txt",
 }
 
 

@@ -11,17 +11,12 @@ from typing import Any
 
 from ..document import Document
 from ..errors import LoadError
+from ..pagemarks import is_page_mark
 from .render import Cell, TextBuilder, collapse, join_cjk
 from .text import guess_title, trim_title
 
 Obj = dict[str, Any]
 
-_PAGE_NUMBER_ANYWHERE = [
-    re.compile(r"^[-—–－―~〜·•]+\s*\d{1,4}\s*[-—–－―~〜·•]+$"),     # - 3 -, — 3 —
-    re.compile(r"^第\s*\d{1,4}\s*页(\s*[,，/]?\s*共\s*\d{1,4}\s*页)?$"),  # 第3页, 第3页 共6页
-    re.compile(r"^\d{1,4}\s*/\s*\d{1,4}$"),                            # 3/6
-    re.compile(r"^(page|p\.)\s*\d{1,4}(\s*(of|/)\s*\d{1,4})?$", re.I),
-]
 _BARE_NUMBER = re.compile(r"^\d{1,3}$")
 _NUMERIC = re.compile(r"^[-+−]?\d[\d,，.]*%?$|^[-—/－]$")
 
@@ -30,7 +25,7 @@ _TABLE_SETTINGS: dict[str, Any] = {"vertical_strategy": "lines", "horizontal_str
 
 def is_page_number(line: str, top: float, bottom: float, height: float) -> bool:
     s = line.strip()
-    if any(p.match(s) for p in _PAGE_NUMBER_ANYWHERE):
+    if is_page_mark(s):
         return True
     in_margin = top < height * 0.08 or bottom > height * 0.90
     return in_margin and bool(_BARE_NUMBER.match(s))
@@ -90,10 +85,13 @@ def _closing_lines(page: Any) -> list[Obj]:
     """Horizontal lines where a table's vertical rules start or end with no rule across them.
 
     A table cut by a page break (Chromium, some WPS exports) leaves its first or last row open, and
-    pdfplumber's lines strategy then drops that row; closing it recovers the cells.
+    pdfplumber's lines strategy then drops that row; closing it recovers the cells. The line runs
+    across every neighbouring rule that passes through it too: a merged cell continued on the next
+    page (or a shaded box drawn below the table) keeps its rules going past the cut, and a cell
+    left open there would swallow the whole table.
     """
     verticals = _merged_verticals([e for e in page.edges if e["orientation"] == "v"])
-    verticals = [v for v in verticals if v[3] - v[2] > 4]
+    verticals = sorted((v for v in verticals if v[3] - v[2] > 4), key=lambda v: v[0])
     h_edges = [e for e in page.edges if e["orientation"] == "h"]
     extra: list[Obj] = []
     for idx in (2, 3):  # tops, then bottoms
@@ -102,6 +100,15 @@ def _closing_lines(page: Any) -> list[Obj]:
                 continue
             y = median(t[0] for t in group)
             x0, x1 = min(t[1][0] for t in group), max(t[1][1] for t in group)
+            # the rules at y, in x order: extend over the neighbours that cross y
+            at_y = [v for v in verticals if v[2] - 2.5 <= y <= v[3] + 2.5]
+            lo = next(i for i, v in enumerate(at_y) if v[0] >= x0 - 0.01)
+            hi = max(i for i, v in enumerate(at_y) if v[1] <= x1 + 0.01)
+            while lo > 0 and at_y[lo - 1][2] < y < at_y[lo - 1][3]:
+                lo -= 1
+            while hi + 1 < len(at_y) and at_y[hi + 1][2] < y < at_y[hi + 1][3]:
+                hi += 1
+            x0, x1 = min(x0, at_y[lo][0]), max(x1, at_y[hi][1])
             covered = _covered([(h["x0"], h["x1"]) for h in h_edges if abs(h["top"] - y) <= 2.5], x0, x1)
             if covered < 0.95 * (x1 - x0):
                 extra.append({"object_type": "closing_edge", "orientation": "h", "x0": x0, "x1": x1,

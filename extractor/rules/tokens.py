@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..document import CELL_SEP
+from ..pagemarks import is_page_mark
 
 Kind = Literal["cell", "run", "blank", "garbled"]
 
@@ -17,9 +18,12 @@ _NUM = re.compile(r"(?<![\d.])-?(?:\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)?|\d+(?:\
 # characters that never belong in a table cell: left-over or broken markup ('e="…">25')
 _MARKUP = re.compile(r"[<>=]|&#?\w+;")
 _BLANK_MARKS = {"", "-", "--", "—", "——", "–", "/", "无", "－", "―", "\\", "0.00"}
-_FREE_BLANK = re.compile(r"(?<![\w\-—/])(?:—+|-{1,2}|/|无)(?![\w\-—/])")
+# '无' only standing alone: after a bracket it is the start of a wrapped label ('（四）无 / 法提供')
+_FREE_BLANK = re.compile(r"(?<![\w\-—/])(?:—+|-{1,2}|/|(?<![^\s|])无)(?![\w\-—/])")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _CJK_OR_LETTER = re.compile(r"[^\W\d_]")
+# a row's own number ('2、申请人…', '3. 要求提供…'): a short number before 、 or a full stop and a label
+_ORDINAL_AFTER = re.compile(r"\s*(?:、|\.(?!\d))\s*[^\W\d_]")
 # a value cell may carry its unit: '75394432.52元', '12件'
 _UNIT_CELL = re.compile(r"\s*(-?[\d.,]+)\s*(?:万元|元|件|个|条|项|次|人次)\s*")
 
@@ -61,6 +65,8 @@ def row_tokens(text: str, start: int, end: int, *, stop_at_text: bool = False) -
         line = text[pos:line_end]
         if CELL_SEP in line:
             stop = _grid_line(text, pos, line_end, tokens, stop_at_text)
+        elif is_page_mark(line):
+            stop = False    # '- 3 -' between two rows of a table cut by a page break
         else:
             stop = _free_text(text, pos, line_end, tokens, stop_at_text)
         if stop:
@@ -117,6 +123,8 @@ def _free_text(text: str, start: int, end: int, out: list[Token], stop_at_text: 
     items: list[tuple[int, int, Kind]] = []
     for m in _NUM.finditer(segment):
         a, b = m.start(), m.end()
+        if b - a <= 2 and _ORDINAL_AFTER.match(segment, b) and not segment[a - 1:a].isdigit():
+            continue
         if segment.startswith("年", b):
             # '…20000022025年，我局…': a year glued after the last row's digits is text, not a value
             y = segment[a:b]
