@@ -33,7 +33,7 @@ class Assembled:
     record: dict[str, Any]
     provenance: list[CellProvenance]
     findings: list[Finding]
-    settled_alone: dict[str, bool]   # cell -> its split was forced by the digits and its own row
+    settled_alone: set[str]   # cells whose split was forced by the digits of their own row
 
 
 def assemble(norm: NormText, tables: Tables) -> Assembled:
@@ -76,7 +76,7 @@ class _Assembly:
         self.template = template
         self.findings: list[Finding] = []
         self.provenance: list[CellProvenance] = []
-        self.settled_alone: dict[str, bool] = {}  # cell -> split forced by the digits and its own row
+        self.settled_alone: set[str] = set()
         self.active: dict[str, Any] = {}
         self.applications: dict[str, list[int]] = {}
         self.review: dict[str, list[int]] = {}
@@ -220,7 +220,7 @@ class _Assembly:
                 m = method or (p.method if p else "row_absent")
                 self._record(f"{field}[{c}]", p, values[c], m, row.label, row.label_span, note)
                 if m == "split_run" and row.forced:
-                    self.settled_alone[f"{field}[{c}]"] = True
+                    self.settled_alone.add(f"{field}[{c}]")
 
     def _sum_other_rows(self, t3: Table3) -> None:
         subs = [t3.rows[k] for k in ("other_overdue_correction", "other_overdue_fee", "other_other")]

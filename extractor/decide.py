@@ -14,7 +14,7 @@ from .rules.table3 import Table3
 AS_PRINTED = frozenset({"grid_cell", "text_token", "blank_cell", "row_absent"})
 
 
-def judge(record: dict[str, Any], provenance: list[CellProvenance], settled_alone: dict[str, bool],
+def judge(record: dict[str, Any], provenance: list[CellProvenance], settled_alone: set[str],
           doubts: list[str]) -> tuple[list[Finding], list[str]]:
     """The record's broken rules as findings, and the rules its printed numbers break.
 
@@ -30,7 +30,7 @@ def judge(record: dict[str, Any], provenance: list[CellProvenance], settled_alon
     for f in check_record(record):
         if doubts and f.rule in ("processed_total", "balance", "row_total"):
             f.message = f"the extracted numbers do not add up ({doubts[0]}): " + f.message
-        elif all(methods.get(c) in AS_PRINTED or settled_alone.get(c) for c in f.cells):
+        elif all(methods.get(c) in AS_PRINTED or c in settled_alone for c in f.cells):
             f.severity = "source"
             f.message = "printed in the report: " + f.message
             inconsistent.add(f.rule)

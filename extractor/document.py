@@ -71,7 +71,6 @@ class Document(BaseModel):
     title: str | None = None        # <title>, PDF/DOCX metadata title, or first heading
     encoding: str | None = None     # detected encoding for text inputs
     pages: int | None = None        # PDFs
-    warnings: list[str] = Field(default_factory=list)
     # page positions of printed text, sorted by start (loaders of paged inputs fill it: every
     # number of a table cell at least); empty for text, HTML and Word inputs
     boxes: list[TextBox] = Field(default_factory=list)

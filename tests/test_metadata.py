@@ -28,7 +28,7 @@ def test_file_name_title_wins_over_ocr_text() -> None:
     """dev/004: the OCR'd text says 沐阳, the scraper's file name keeps the page title's 沭阳."""
     m = extract_metadata("# 沐阳县人民政府 2025 年 政府信息公开工作年度报告\n",
                          None, "沭阳县人民政府2025年政府信息公开工作年度报告-沭阳县人民政府.txt")
-    assert m.organization == "沭阳县人民政府" and m.title_source == "file name"
+    assert m.organization == "沭阳县人民政府"
 
 
 def test_no_title_no_guess() -> None:

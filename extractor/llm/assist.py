@@ -91,7 +91,6 @@ def _choose(client: Any, text: str, fields: list[str], target: Any, findings: li
     chosen: list[Piece] = [Piece(p.value, p.start, p.end, "llm") for p in target.candidates[choice.index]]
     target.chosen = chosen
     target.status = "ok"
-    target.settled_by = "llm"
     target.note = f"reading chosen by the language model, citing the report: “{choice.quote}”"
     findings.append(Finding(rule="llm_split_choice", severity="info",
                             message=f"{where}: {target.note}",
@@ -143,7 +142,6 @@ def read_table3(client: Any, text: str, template: TemplateId, t3: Table3 | None,
             continue
         row.chosen = [Piece(v, -1, -1, "llm") for v in answer.values[key]]
         row.status = "ok"
-        row.settled_by = "llm"
         row.note = f"read by the language model; found in the source as: “{evidence[:120]}”"
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Callable, Optional
 from pydantic import BaseModel, Field, create_model
 
 from ..errors import LLMAnswerError
-from ..template import APPLICANT_COLUMNS, TemplateId, application_rows, outcome_keys
+from ..template import APPLICANT_COLUMNS, TemplateId, application_rows
 from .client import LLMClient
 from .grounding import (
     PROSE_CUES,
@@ -227,12 +227,10 @@ def llm_choose_split(client: LLMClient, context_text: str, field_labels: list[st
 
 
 class TableLLM(BaseModel):
-    """Rows the model read, checked; rows it could not give are in `unsettled`."""
+    """Rows the model read and whose row totals hold (a row it could not give is left out)."""
 
     values: dict[str, list[int]] = Field(default_factory=dict)
     evidence: dict[str, str | None] = Field(default_factory=dict)   # row -> source line(s) or None
-    unsettled: list[str] = Field(default_factory=list)
-    problems: list[str] = Field(default_factory=list)              # table-level checks failing
 
 
 def row_model(name: str, keys: list[str], width: int) -> type[BaseModel]:
@@ -269,8 +267,8 @@ def row_total_checks(labels: dict[str, str], width: int) -> Callable[[BaseModel]
 def llm_table3(client: LLMClient, section_text: str, template: TemplateId,
                groups: list[list[str]] | None = None) -> TableLLM:
     """表三 read row by row (or by `groups` of rows), each request carrying only the source
-    lines around its row labels, with row-total checks per request (re-asked when they fail)
-    and processed_total / balance checked once every row is read.
+    lines around its row labels, with row-total checks per request (re-asked when they fail).
+    The table's column sums are checks.py's job, on the assembled record.
 
     `evidence[row]` is None when the row's numbers were not found next to its label: such a
     row is not grounded and must go to review.
@@ -284,32 +282,17 @@ def llm_table3(client: LLMClient, section_text: str, template: TemplateId,
         group_labels = {k: labels[k] for k in keys}
         snippet = row_snippet(section_text, list(group_labels.values()))
         if not snippet.strip():
-            out.unsettled.extend(keys)
-            out.problems.append(f"rows {', '.join(keys)}: row labels not found in the section")
-            continue
+            continue    # the row labels are not in the section: nothing to show the model
         try:
             answer = client.ask(TABLE3_PROMPT, {
                 "section": snippet, "columns": "、".join(APPLICANT_COLUMNS),
                 "rows": "\n".join(f"- {k}: {lab}" for k, lab in group_labels.items()),
             }, row_model(f"RowGroup{n}", keys, width), row_total_checks(group_labels, width),
                 purpose=f"table3:group{n}")
-        except LLMAnswerError as e:
-            out.unsettled.extend(keys)
-            out.problems.append(f"rows {', '.join(keys)}: {e.reason}: {e}")
-            continue
+        except LLMAnswerError:
+            continue    # the row stays unread (and the report in review)
         for k in keys:
             row = list(getattr(answer, k))
             out.values[k] = row
             out.evidence[k] = ground_row(section_text, labels[k], row)
-    v = out.values
-    if all(k in v for k in labels):
-        for c, col in enumerate(APPLICANT_COLUMNS):
-            parts = sum(v[k][c] for k in outcome_keys(template))
-            if parts != v["total_processed"][c]:
-                out.problems.append(f"processed_total: 列“{col}”办理结果之和 {parts} ≠ "
-                                    f"（七）总计 {v['total_processed'][c]}")
-            left = v["new_received"][c] + v["carried_over"][c]
-            right = v["total_processed"][c] + v["carried_forward"][c]
-            if left != right:
-                out.problems.append(f"balance: 列“{col}”一+二={left} ≠ （七）+四={right}")
     return out

@@ -25,16 +25,13 @@ _ADMIN_PREFIX = re.compile(rf"[{_CJK}]{{1,8}}?(?:省|市|州|盟|自治区)$")
 class Metadata:
     organization: str
     year: int | None
-    title: str | None
-    title_source: str  # file name | document title | text
 
 
-def _titles(text: str, doc_title: str | None, name: str) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    stem = PurePath(name.split("!")[-1]).stem
-    out.append((stem, "file name"))
+def _titles(text: str, doc_title: str | None, name: str) -> list[str]:
+    """Candidate titles, best first: the file name, the document's title, title-like lines."""
+    out = [PurePath(name.split("!")[-1]).stem]
     if doc_title:
-        out.append((doc_title, "document title"))
+        out.append(doc_title)
     lines = []
     for line in text[:4000].splitlines():
         line = line.strip().lstrip("#").strip()
@@ -44,10 +41,10 @@ def _titles(text: str, doc_title: str | None, name: str) -> list[tuple[str, str]
             lines.append(line)
     for i, line in enumerate(lines[:40]):
         if len(line) <= 120 and re.search(r"报\s*告|年\s*报", line):
-            out.append((line, "text"))
+            out.append(line)
             # a title broken over two lines: '淮安市人民政府' / '2024 年政府信息公开工作年度报告'
             if i > 0 and len(lines[i - 1]) <= 40:
-                out.append((lines[i - 1] + line, "text"))
+                out.append(lines[i - 1] + line)
     return out
 
 
@@ -108,12 +105,10 @@ def _complete(org: str, text: str) -> str:
 def extract_metadata(text: str, doc_title: str | None, name: str) -> Metadata:
     """Agency and year. The file name comes first: scrapers name files after the page title,
     which is cleaner than OCR'd text."""
-    for cand, where in _titles(text, doc_title, name):
+    for cand in _titles(text, doc_title, name):
         hit = _match_title(cand)
         if hit:
             org, year = hit
-            return Metadata(organization=_complete(org, text), year=year, title=cand.strip(),
-                            title_source=where)
+            return Metadata(organization=_complete(org, text), year=year)
     m = _PERIOD.search(text)
-    return Metadata(organization="", year=int(m.group("year")) if m else None, title=None,
-                    title_source="")
+    return Metadata(organization="", year=int(m.group("year")) if m else None)

@@ -154,10 +154,8 @@ class Reading:
     status: str                        # ok | blank | ambiguous | unreadable
     chosen: list[Piece] | None = None
     candidates: list[list[Piece]] | None = None
-    settled_by: str = ""               # "" as printed, "sums" when the sums picked the split
     forced: bool = False               # the digits allow one reading only, whatever the sums say
     note: str = ""
-    absent: int = 0                    # cells not printed at all, read as 0 only if the sums say so
 
 
 def _zeros(tokens: Sequence[Token], n: int) -> list[Piece]:
@@ -202,7 +200,7 @@ def read_cells(tokens: Sequence[Token], n: int, *,
             "mark nor whitespace (broken markup?)"))
     bad = _bad_values(tokens, valid)
     if not tokens:
-        return Reading("blank", _zeros([], n), [], absent=n,
+        return Reading("blank", _zeros([], n), [],
                        note="printed with no numbers: its cells are not read as 0 unless the sums say so")
     if len(tokens) == n:
         printed = [c for c in enumerate_splits(tokens, n) if ok([p.value for p in c])]
@@ -215,7 +213,7 @@ def read_cells(tokens: Sequence[Token], n: int, *,
     digits = sum(len(t.digits) if t.kind == "run" else 1 for t in tokens)
     if digits < n:
         if all(t.kind == "blank" or t.digits.strip("0.") == "" and "." not in t.text for t in tokens):
-            return Reading("blank", _zeros(tokens, n), [], absent=n - len(tokens),
+            return Reading("blank", _zeros(tokens, n), [],
                            note=f"only {len(tokens)} of {n} cells printed, all zero; the other "
                                 f"{n - len(tokens)} are not printed and are not read as 0 unless the sums say so")
         return Reading("unreadable", None, [], note=bad or f"only {digits} digits for {n} cells")
@@ -231,7 +229,7 @@ def read_cells(tokens: Sequence[Token], n: int, *,
         return Reading("ambiguous", None, [], note="too many ways to split the digits")
     glued = "".join(t.text for t in tokens)
     if len(cands) == 1:
-        return Reading("ok", cands[0], cands, settled_by="sums" if sums else "", forced=readings == 1)
+        return Reading("ok", cands[0], cands, forced=readings == 1)
     if not cands:
         return Reading("unreadable", None, [], forced=readings == 1,
                        note=bad or f"no reading of the printed digits '{glued}' satisfies {sums_text}")

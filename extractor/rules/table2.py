@@ -36,7 +36,6 @@ class Item:
     chosen: list[Piece] | None = None
     status: FieldStatus = "ok"
     note: str = ""
-    settled_by: str = ""     # "" (as printed / only reading), "llm"
 
 
 @dataclass
@@ -45,7 +44,6 @@ class Table2:
     items: dict[str, Item]
     span: tuple[int, int]
     amount_unit: Literal["万元", "元"] = "万元"    # unit of the money column as printed
-    notes: list[str] = field(default_factory=list)
 
 
 # key, cells, label alternatives (most specific first)

@@ -60,7 +60,6 @@ class Row:
     candidates: list[list[Piece]] = field(default_factory=list)
     chosen: list[Piece] | None = None
     status: RowStatus = "ok"
-    settled_by: str = ""     # "" (as printed), "row_total", "table_sums"
     forced: bool = False     # the digits allow one reading only, whatever the sums say
     note: str = ""
 
@@ -186,7 +185,6 @@ def _row_candidates(row: Row) -> None:
         return
     r = read_cells(row.tokens, N, sums=_row_total_ok, sums_text="the row total (总计 = sum of six columns)")
     row.status, row.chosen, row.candidates = r.status, r.chosen, r.candidates or []  # type: ignore[assignment]
-    row.settled_by = "row_total" if r.settled_by else ""
     row.forced, row.note = r.forced, r.note
 
 
@@ -217,7 +215,6 @@ def _resolve_with_table_sums(table: Table3, limit: int = 100_000) -> None:
         for r, c in zip(open_rows, winners[0]):
             r.chosen = list(c)
             r.status = "ok"
-            r.settled_by = "table_sums"
     else:
         why = "several" if winners else "none of the"
         for r in open_rows:

@@ -27,13 +27,8 @@ class Table4:
     tokens: list[Token] = field(default_factory=list)
     candidates: list[list[Piece]] = field(default_factory=list)
     chosen: list[Piece] | None = None
-    settled_by: str = ""
     header_span: tuple[int, int] | None = None
     note: str = ""
-
-    @property
-    def values(self) -> list[int] | None:
-        return None if self.chosen is None else [int(p.value) for p in self.chosen]
 
 
 def _header_like(s: str) -> bool:
@@ -78,5 +73,4 @@ def extract_table4(text: str, start: int) -> Table4:
     r = read_cells(tokens, N, sums=_groups_ok, sums_text="the three 总计 cells (each the sum of its four results)")
     table.status = r.status if r.status != "blank" else "ok"  # type: ignore[assignment]
     table.chosen, table.candidates, table.note = r.chosen, r.candidates or [], r.note
-    table.settled_by = "review_totals" if r.settled_by else ""
     return table
