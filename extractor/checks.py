@@ -90,15 +90,18 @@ def equations(record: dict[str, Any]) -> list[Equation]:
     return out
 
 
-def undetermined(record: dict[str, Any], values: dict[str, Any], absent: set[str]) -> list[str]:
-    """The cells of `absent` (not printed, read as 0) that the sums do not pin to 0.
+def undetermined(record: dict[str, Any], values: dict[str, Any], unsure: set[str]) -> list[str]:
+    """The cells of `unsure` that the sums do not pin to the value read for them.
 
-    An equation pins the unknown cells of one side when its other side is wholly known and the
-    known cells already make up that sum: the unknowns, being counts (>= 0), must then be 0.
-    Known cells are the printed ones and those pinned so far (repeated to a fixed point). A
-    table whose cells were mostly not found is therefore not a table of zeros.
+    Unsure cells are those not read beside their own label: not printed at all (read as 0), or
+    placed by their order in the table. An equation pins the unsure cells of one side when its
+    other side is wholly known and either one cell of that side is unsure (it must then be the
+    difference), or the known cells already make up the sum (the unsure ones, being counts >= 0,
+    must then be 0). Known cells are the others and those pinned so far (repeated to a fixed
+    point). A table whose cells were mostly not found is therefore not a table of zeros, and rows
+    placed by position alone are not taken on trust.
     """
-    known = set(values) - absent
+    known = set(values) - unsure
     eqs = equations(record)
     changed = True
     while changed:
@@ -108,7 +111,9 @@ def undetermined(record: dict[str, Any], values: dict[str, Any], absent: set[str
                 unknown = [c for c in side if c not in known]
                 if not unknown or any(c not in known for c in other):
                     continue
-                if sum(values.get(c, 0) for c in side if c in known) == sum(values.get(c, 0) for c in other):
+                rest = sum(values.get(c, 0) for c in other) - sum(values.get(c, 0) for c in side if c in known)
+                read = [values.get(c, 0) for c in unknown]
+                if (len(unknown) == 1 and read[0] == rest) or (rest == 0 and not any(read)):
                     known.update(unknown)
                     changed = True
-    return sorted(c for c in absent if c not in known)
+    return sorted(c for c in unsure if c not in known)

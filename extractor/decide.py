@@ -1,5 +1,5 @@
 """accepted or review, and why: judge each broken rule (printed in the report, or our error?),
-check that unprinted cells are pinned by the sums, and decide from the findings."""
+check that unprinted cells and cells placed by position are pinned by the sums, and decide from the findings."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ def judge(record: dict[str, Any], provenance: list[CellProvenance], settled_alon
     cell involved was read exactly as printed (or its split was forced by its own digits) and no
     layout doubt says the numbers may sit beside the wrong labels; otherwise it is our reading
     that does not add up (severity "review"). Cells that were not printed at all count only where
-    the sums pin them to 0.
+    the sums pin them to 0, and numbers placed by their order in the table (no label beside them)
+    only where the sums pin them to the number placed.
     """
     methods = {p.field: p.method for p in provenance}
     findings: list[Finding] = []
@@ -37,18 +38,30 @@ def judge(record: dict[str, Any], provenance: list[CellProvenance], settled_alon
         else:
             f.message = "the extracted numbers do not add up: " + f.message
         findings.append(f)
-    absent = {p.field for p in provenance if p.method == "absent_cell"}
-    if absent:
+    unsure = {f for f, m in methods.items() if m in ("absent_cell", "position")}
+    if unsure:
         values = {p.field: p.value for p in provenance}
-        unpinned = undetermined(record, values, absent)
-        if unpinned:
+        unpinned = undetermined(record, values, unsure)
+        absent = [c for c in unpinned if methods[c] == "absent_cell"]
+        placed = [c for c in unpinned if methods[c] == "position"]
+        if absent:
             findings.append(Finding(
                 rule="cells_not_printed", severity="review",
-                message=(f"{len(unpinned)} cell(s) are not printed in the source and the sums do not "
-                         f"show they are 0 ({', '.join(unpinned[:4])}{' …' if len(unpinned) > 4 else ''}); "
-                         "a table whose cells were not found is not a table of zeros"),
-                cells=unpinned))
+                message=(f"{len(absent)} cell(s) are not printed in the source and the sums do not "
+                         f"show they are 0 ({_some(absent)}); a table whose cells were not found is "
+                         "not a table of zeros"),
+                cells=absent))
+        if placed:
+            findings.append(Finding(
+                rule="placed_by_position", severity="review",
+                message=(f"{len(placed)} cell(s) were placed by their order in the table, not read "
+                         f"beside their row label, and the sums do not confirm them ({_some(placed)})"),
+                cells=placed))
     return findings, [r for r in RULES if r in inconsistent]
+
+
+def _some(cells: list[str]) -> str:
+    return ", ".join(cells[:4]) + (" …" if len(cells) > 4 else "")
 
 
 def layout_doubts(t3: Table3 | None) -> list[str]:

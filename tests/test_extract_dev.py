@@ -36,7 +36,6 @@ NOT_YET = {
     "003-derived-scan.pdf": "issue 10: image-only PDF, no OCR yet",
     "012-derived-legacy.doc": "issue 10: legacy Word is not converted yet",
     "015-derived-legacy.doc": "issue 10: legacy Word is not converted yet",
-    "003-derived-raw.txt": "issue 15: a row read as zeros in reading-order text names no cell",
 }
 
 

@@ -9,7 +9,7 @@ from typing import Literal
 
 from .labels import label_regex, loose
 from .split import Piece, _parse, is_count, read_cells
-from .tokens import Token, row_tokens, trim_empty
+from .tokens import Token, has_label_text, row_tokens, trim_empty
 
 N = 7
 RowStatus = Literal["ok", "absent", "blank", "ambiguous", "unreadable", "position"]
@@ -134,7 +134,69 @@ def extract_table3(text: str) -> Table3 | None:
     _resolve_with_table_sums(table)
     if any(r.chosen is None for r in rows.values()):
         _place_by_position(text, table, specs)
+    if any(r.status not in ("ok", "position") for r in rows.values()):
+        _place_by_sequence(text, table, specs)
     return table
+
+
+def _place_by_sequence(text: str, table: Table3, specs: list[tuple[str, str | None, tuple[str, ...]]]) -> bool:
+    """Text in reading order (`pdftotext` without layout: one cell per line) prints every row's
+    seven numbers in template order, but the labels of merged cells wherever the producer drew
+    them: several rows' labels together after their numbers, or after the table. When the table
+    holds exactly seven numbers per template row, every label printed just before a group of
+    seven is that group's own row, no label sits inside a group, and the table adds up (row
+    totals, column totals, balance), the groups are the rows in template order. Rows whose label
+    is printed just before their numbers are read as printed; the others are placed by position
+    (method "position": only the sums can confirm them)."""
+    start, end = table.span
+    toks = row_tokens(text, start, end)
+    n_rows = len(specs)
+    if len(toks) != N * n_rows or any(t.kind not in ("cell", "run", "blank") for t in toks):
+        return False
+    if any(t.kind != "blank" and not ("," not in t.text and is_count(_parse(t.text))) for t in toks):
+        return False
+    regexes = [label_regex(alts, ordinal) for _, ordinal, alts in specs]
+    anchors: dict[int, re.Match[str]] = {}
+    prev = start
+    for i, tok in enumerate(toks):
+        gap_start, prev = prev, tok.end
+        if i % N:
+            if has_label_text(text[gap_start:tok.start]):
+                return False        # label text inside a group of seven: not one cell per row
+            continue
+        last: tuple[int, int, re.Match[str]] | None = None
+        for r, rx in enumerate(regexes):
+            for m in rx.finditer(text, gap_start, tok.start):
+                if last is None or (m.end(), m.end() - m.start()) > (last[2].end(), last[2].end() - last[2].start()):
+                    last = (r, m.end(), m)
+        if last is None:
+            continue
+        if last[0] != i // N:
+            return False            # the label before this group names another row
+        anchors[last[0]] = last[2]
+    values = {key: [0 if t.kind == "blank" else int(_parse(t.text)) for t in toks[r * N:(r + 1) * N]]
+              for r, (key, _, _) in enumerate(specs)}
+    outcome = [k for k, _, _ in specs if k not in ("new_received", "carried_over", "total_processed",
+                                                    "carried_forward")]
+    if not all(_row_total_ok(v) for v in values.values()) or not _table_sums_ok(dict(values), outcome):
+        return False
+    for r, (key, _, _) in enumerate(specs):
+        group = toks[r * N:(r + 1) * N]
+        row = table.rows[key]
+        anchor = anchors.get(r)
+        if anchor is not None:
+            row.label, row.label_span = anchor.group(0), (anchor.start(), anchor.end())
+            row.chosen = [Piece(0 if t.kind == "blank" else _parse(t.text), t.start, t.end,
+                                "blank_cell" if t.kind == "blank" else "text_token") for t in group]
+            row.status, row.note = "ok", ""
+        else:
+            row.chosen = [Piece(0 if t.kind == "blank" else _parse(t.text), t.start, t.end, "position")
+                          for t in group]
+            row.status = "position"
+            row.note = ("numbers read by their place in the table: the row label is not printed "
+                        "beside them")
+        row.tokens, row.candidates, row.forced = list(group), [], False
+    return True
 
 
 def _place_by_position(text: str, table: Table3, specs: list[tuple[str, str | None, tuple[str, ...]]]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import permutations
 from typing import Literal
 
 from .labels import loose
@@ -31,10 +32,14 @@ class Table4:
     note: str = ""
 
 
+# every character of the header's words: reading-order text breaks them anywhere ('其他结' / '果')
+_HEADER_CHARS = frozenset("".join(re.sub(r"\\s\*", "", w) for w in _HEADER_WORDS.pattern.split("|")))
+
+
 def _header_like(s: str) -> bool:
-    """True when s is only header vocabulary / punctuation (no prose)."""
+    """True when s is only header vocabulary / punctuation (no prose), its words whole or broken."""
     rest = _NOISE.sub("", _HEADER_WORDS.sub("", s))
-    return not has_label_text(rest)
+    return not has_label_text(rest) or all(c in _HEADER_CHARS for c in rest)
 
 
 def _groups_ok(v: list) -> bool:
@@ -73,4 +78,51 @@ def extract_table4(text: str, start: int) -> Table4:
     r = read_cells(tokens, N, sums=_groups_ok, sums_text="the three 总计 cells (each the sum of its four results)")
     table.status = r.status if r.status != "blank" else "ok"  # type: ignore[assignment]
     table.chosen, table.candidates, table.note = r.chosen, r.candidates or [], r.note
+    if table.chosen is not None and len(tokens) == N and not _groups_ok([p.value for p in table.chosen]):
+        _reorder_chunks(text, table)
     return table
+
+
+def _reorder_chunks(text: str, table: Table4) -> None:
+    """Reading-order text can print the table's numbers in runs separated by header words, in the
+    order the producer drew them, not the table's ('72 64 178 37 | 结果 … | 12 1 1 6 | 总计 351 …').
+    When such runs do not fall on the three groups of five and the numbers as read do not add up,
+    the order is not the table's: the arrangements of the runs that make every 总计 the sum of
+    its four results are the readings (one: placed by position; several: ambiguous, the closest
+    to the printed order first); none: the numbers stay as read but not as printed."""
+    tokens = table.tokens
+    runs: list[list[int]] = [[0]]
+    for i in range(1, len(tokens)):
+        if has_label_text(text[tokens[i - 1].end:tokens[i].start]):
+            runs.append([])
+        runs[-1].append(i)
+    if len(runs) < 2 or all(run[0] % 5 == 0 and len(run) % 5 == 0 for run in runs) or len(runs) > 7:
+        return
+    assert table.chosen is not None
+    pieces = table.chosen
+    found: dict[tuple[int, ...], tuple[int, list[Piece]]] = {}
+    for order in permutations(range(len(runs))):
+        idx = [i for r in order for i in runs[r]]
+        values = [int(pieces[i].value) for i in idx]
+        if not _groups_ok(values):
+            continue
+        inversions = sum(1 for a in range(len(order)) for b in range(a + 1, len(order)) if order[a] > order[b])
+        key = tuple(values)
+        if key not in found or inversions < found[key][0]:
+            found[key] = (inversions, [Piece(pieces[i].value, pieces[i].start, pieces[i].end, "position")
+                                       for i in idx])
+    readings = [p for _, p in sorted(found.values(), key=lambda t: t[0])]
+    printed = "; ".join(" ".join(tokens[i].text for i in run) for run in runs)
+    if len(readings) == 1:
+        table.chosen, table.candidates = readings[0], readings
+        table.note = (f"the numbers are printed in runs apart from their headers ({printed}): placed in "
+                      "the one order of the runs that makes every 总计 the sum of its results")
+        return
+    if readings:
+        table.status, table.chosen, table.candidates = "ambiguous", None, readings
+        table.note = (f"the numbers are printed in runs apart from their headers ({printed}): "
+                      f"{len(readings)} orders of the runs make every 总计 the sum of its results")
+        return
+    table.chosen = [Piece(p.value, p.start, p.end, "position") for p in pieces]
+    table.note = (f"the numbers are printed in runs apart from their headers ({printed}) and no order "
+                  "of the runs adds up: read in printed order, which may not be the table's")

@@ -22,8 +22,10 @@ _BLANK_MARKS = {"", "-", "--", "—", "——", "–", "/", "无", "－", "―",
 _FREE_BLANK = re.compile(r"(?<![\w\-—/])(?:—+|-{1,2}|/|(?<![^\s|])无)(?![\w\-—/])")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _CJK_OR_LETTER = re.compile(r"[^\W\d_]")
-# a row's own number ('2、申请人…', '3. 要求提供…'): a short number before 、 or a full stop and a label
-_ORDINAL_AFTER = re.compile(r"\s*(?:、|\.(?!\d))\s*[^\W\d_]")
+# a row's own number, never a value: a short number before 、 or a full stop, whether its label
+# follows ('2、申请人…', '3. 要求提供…') or precedes it ('属于国家秘密 1.'), or it stands on a line
+# of its own in a wrapped label
+_ORDINAL_AFTER = re.compile(r"\s*(?:、|\.(?!\d))")
 # a value cell may carry its unit: '75394432.52元', '12件'
 _UNIT_CELL = re.compile(r"\s*(-?[\d.,]+)\s*(?:万元|元|件|个|条|项|次|人次)\s*")
 
