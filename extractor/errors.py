@@ -13,6 +13,8 @@
     │   ├── LLMOutputError         the reply is unusable (invalid JSON, truncated, fails checks)
     │   │   └── LLMAnswerError     no usable answer within the budget: the attempts, last answer
     │   └── LocalModelError        the built-in local model/server could not be set up
+    ├── PageImageError             a page of an input cannot be shown as an image (not paged, damaged)
+    │   └── NoSuchPageError        the input has no page of that number
     ├── StoreError                 the results database cannot be used
     └── ReviewError                a review request that cannot be done (the service answers 4xx)
         ├── ReviewInputError       the reviewer's input is invalid (a code, a message, details)
@@ -101,6 +103,14 @@ class LLMAnswerError(LLMOutputError):
 
 class LocalModelError(LLMError):
     """The built-in local model or its server could not be set up."""
+
+
+class PageImageError(ExtractorError):
+    """A page of an input cannot be rendered: the input has no pages (HTML, text) or is damaged."""
+
+
+class NoSuchPageError(PageImageError, LookupError):
+    """The input has no page of that number."""
 
 
 class StoreError(ExtractorError):

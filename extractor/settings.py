@@ -53,6 +53,10 @@ class Settings(BaseModel):
     workers: int = 2
     api_token: str | None = None
     max_upload_bytes: int = 32 * 1024 * 1024
+    # the review page's page images: default dpi, pixel budget of one page, memory for the last pages
+    page_image_dpi: float = 110.0
+    page_image_max_pixels: int = 16_000_000
+    page_image_cache_bytes: int = 64 * 1024 * 1024
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":

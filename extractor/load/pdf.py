@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from statistics import median
 from typing import Any
 
-from ..document import Document
+from ..document import Document, GridCell, PageBox, TextBox
 from ..errors import LoadError
 from ..pagemarks import is_page_mark
 from .render import Cell, TextBuilder, collapse, join_cjk
@@ -138,22 +138,87 @@ def _count_between(bounds: list[float], lo: float, hi: float, tol: float = 2.0) 
     return max(1, sum(1 for b in bounds if lo + tol < b < hi - tol) + 1)
 
 
-def _table_rows(table: Any) -> list[list[Cell]]:
-    """pdfplumber cells -> rows of origin cells with spans (None = covered by a merge: skipped)."""
+CellInk = tuple[list[Obj], "tuple[float, float, float, float] | None"]   # a cell's characters, its frame
+
+
+def _table_rows(table: Any, chars: list[Obj]) -> tuple[list[list[Cell]], list[list[CellInk]]]:
+    """pdfplumber cells -> rows of origin cells with spans (None = covered by a merge: skipped), and
+    the page's characters of each cell in reading order with the cell's frame (for their boxes)."""
     xs = _boundaries([c[0] for c in table.cells] + [c[2] for c in table.cells])
     ys = _boundaries([c[1] for c in table.cells] + [c[3] for c in table.cells])
     texts = table.extract()
     rows: list[list[Cell]] = []
+    row_chars: list[list[CellInk]] = []
     for row, row_text in zip(table.rows, texts):
         out: list[Cell] = []
+        out_chars: list[CellInk] = []
         for bbox, text in zip(row.cells, row_text):
             if bbox is None:
                 continue
             out.append(Cell(collapse(text or "").strip(),
                             rowspan=_count_between(ys, bbox[1], bbox[3]),
                             colspan=_count_between(xs, bbox[0], bbox[2])))
+            out_chars.append((_reading_order([c for c in chars if _mid_in(c, bbox)]), tuple(bbox)))
         rows.append(out)
-    return rows
+        row_chars.append(out_chars)
+    return rows, row_chars
+
+
+def _mid_in(obj: Obj, bbox: tuple[float, float, float, float]) -> bool:
+    # the test pdfplumber's Table.extract uses to give a character to a cell
+    h = (obj["x0"] + obj["x1"]) / 2
+    v = (obj["top"] + obj["bottom"]) / 2
+    return bbox[0] <= h < bbox[2] and bbox[1] <= v < bbox[3]
+
+
+def _reading_order(chars: list[Obj]) -> list[Obj]:
+    """Characters as lines top to bottom, each left to right (the order of the cell's text)."""
+    lines: list[list[Obj]] = []
+    for c in sorted(chars, key=lambda c: (c["top"], c["x0"])):
+        if lines and abs(c["top"] - lines[-1][0]["top"]) <= 3:
+            lines[-1].append(c)
+        else:
+            lines.append([c])
+    return [c for ln in lines for c in sorted(ln, key=lambda c: c["x0"])]
+
+
+_NUMBER_RUN = re.compile(r"[-−]?\d[\d,.]*")
+_SKIP = re.compile(r"[\s\u200b\ufeff]")
+
+
+def number_boxes(text: str, start: int, chars: list[Obj], page: int,
+                 fallback: tuple[float, float, float, float] | None = None) -> list[TextBox]:
+    """Boxes of the numbers printed in `text` (placed at `start` of Document.text), from the page
+    characters that make it up, in order. The text may differ from the characters only in
+    whitespace; if it differs otherwise, every number gets the `fallback` box (a cell's), if any."""
+    where: list[Obj | None] = [None] * len(text)
+    i = 0
+    aligned = True
+    for c in chars:
+        glyph = _SKIP.sub("", c.get("text") or "")
+        for ch in glyph:
+            while i < len(text) and _SKIP.match(text[i]):
+                i += 1
+            if i >= len(text) or text[i] != ch:
+                aligned = False
+                break
+            where[i] = c
+            i += 1
+        if not aligned:
+            break
+    out: list[TextBox] = []
+    for m in _NUMBER_RUN.finditer(text):
+        objs = [o for o in where[m.start():m.end()] if o is not None]
+        if aligned and len(objs) == len(m.group(0).replace(" ", "")):
+            box = (min(o["x0"] for o in objs), min(o["top"] for o in objs),
+                   max(o["x1"] for o in objs), max(o["bottom"] for o in objs))
+        elif fallback is not None:
+            box = fallback
+        else:
+            continue
+        out.append(TextBox(start=start + m.start(), end=start + m.end(),
+                           box=PageBox(page=page, x0=box[0], y0=box[1], x1=box[2], y1=box[3])))
+    return out
 
 
 def _inside(obj: Obj, bbox: tuple[float, float, float, float]) -> bool:
@@ -180,8 +245,11 @@ def _cluster_lines(words: list[Obj]) -> list[_Line]:
     return lines
 
 
-def _segments(line: _Line) -> list[tuple[float, float, str]]:
-    """Split a line into (x0, x1, text) cells at wide gaps (more than ~1.5 character widths)."""
+Segment = tuple[float, float, str, list[Obj]]   # x0, x1, text, its characters
+
+
+def _segments(line: _Line) -> list[Segment]:
+    """Split a line into (x0, x1, text, chars) cells at wide gaps (more than ~1.5 character widths)."""
     size = median(w["bottom"] - w["top"] for w in line.words)
     segs: list[list[Any]] = []
     prev: Obj | None = None
@@ -195,16 +263,18 @@ def _segments(line: _Line) -> list[tuple[float, float, str]]:
             seg = segs[-1]
             seg[2] = seg[2] + w["text"] if gap <= 0.25 * size else join_cjk(seg[2], w["text"])
             seg[1] = w["x1"]
+            seg[3] = seg[3] + w.get("chars", [])
         else:
-            segs.append([w["x0"], w["x1"], w["text"]])
+            segs.append([w["x0"], w["x1"], w["text"], list(w.get("chars", []))])
         prev = w
-    return [(a, b, t) for a, b, t in segs]
+    return [(a, b, t, cs) for a, b, t, cs in segs]
 
 
-def _gap_table(rows: list[list[tuple[float, float, str]]]) -> list[list[Cell]]:
+def _gap_table(rows: list[list[Segment]]) -> tuple[list[list[Cell]], list[list[CellInk]]]:
     """Rows of gap-separated segments -> cells: leading text cells are the label, numbers are placed
-    in columns found from the numbers of all rows, so a missing number is an empty cell."""
-    spans = sorted((a, b) for row in rows for a, b, t in row if _NUMERIC.match(t))
+    in columns found from the numbers of all rows, so a missing number is an empty cell. With each
+    cell's characters (for their boxes)."""
+    spans = sorted((a, b) for row in rows for a, b, t, _ in row if _NUMERIC.match(t))
     cols: list[list[float]] = []
     for a, b in spans:
         if cols and a <= cols[-1][1] + 2:
@@ -212,20 +282,25 @@ def _gap_table(rows: list[list[tuple[float, float, str]]]) -> list[list[Cell]]:
         else:
             cols.append([a, b])
     out: list[list[Cell]] = []
+    out_chars: list[list[CellInk]] = []
     for row in rows:
-        labels: list[str] = []
+        labels: list[tuple[str, list[Obj]]] = []
         cells = [""] * len(cols)
-        for a, b, t in row:
+        cell_chars: list[list[Obj]] = [[] for _ in cols]
+        for a, b, t, cs in row:
             numeric = bool(_NUMERIC.match(t))
             if not numeric and not any(cells):
-                labels.append(t)
+                labels.append((t, cs))
                 continue
             mid = (a + b) / 2
             j = min(range(len(cols)), key=lambda k: 0 if cols[k][0] <= mid <= cols[k][1]
                     else min(abs(mid - cols[k][0]), abs(mid - cols[k][1])))
             cells[j] = join_cjk(cells[j], t)
-        out.append([Cell(collapse(c).strip()) for c in labels + cells])
-    return out
+            cell_chars[j] = cell_chars[j] + cs
+        out.append([Cell(collapse(t).strip()) for t, _ in labels] + [Cell(collapse(c).strip()) for c in cells])
+        row_ink: list[CellInk] = [(cs, None) for _, cs in labels]
+        out_chars.append(row_ink + [(cs, None) for cs in cell_chars])
+    return out, out_chars
 
 
 def _line_text(line: _Line) -> str:
@@ -245,14 +320,16 @@ def _looks_tabular(segs: list[str]) -> bool:
         or len(segs) >= 4 and all(_NUMERIC.match(s) for s in segs)
 
 
-def _render_page(page: Any, number: int, out: TextBuilder) -> int:
-    """Lay out one page; returns the number of text characters seen."""
+def _render_page(page: Any, number: int, out: TextBuilder, boxes: list[TextBox]) -> int:
+    """Lay out one page, adding the page boxes of the numbers it prints to `boxes`; returns the
+    number of text characters seen."""
     tables = _find_tables(page)
     bboxes = [t.bbox for t in tables]
     items: list[tuple[float, int, Any]] = []  # (top, order, payload)
     cell_boxes = [c for t in tables for c in t.cells]
+    page_chars = page.chars
     for t in tables:
-        items.append((t.bbox[1], 0, _table_rows(t)))
+        items.append((t.bbox[1], 0, _table_rows(t, page_chars)))
 
     def outside_cells(obj: Obj) -> bool:
         if obj.get("object_type") != "char":
@@ -264,16 +341,16 @@ def _render_page(page: Any, number: int, out: TextBuilder) -> int:
 
     rest = page.filter(outside_cells)
     words = rest.extract_words(keep_blank_chars=False, use_text_flow=False, x_tolerance=0.5,
-                               y_tolerance=3)
+                               y_tolerance=3, return_chars=True)
     n_chars = len(page.chars)
-    pending: list[list[tuple[float, float, str]]] = []
+    pending: list[list[Segment]] = []
     pending_top = 0.0
     for ln in _cluster_lines(words):
         text = _line_text(ln)
         if is_page_number(text, ln.top, ln.bottom, page.height):
             continue
         segs = _segments(ln)
-        if _looks_tabular([t for _, _, t in segs]):
+        if _looks_tabular([t for _, _, t, _ in segs]):
             # no ruling lines: a row of wide-gapped segments with numbers is a table row
             if not pending:
                 pending_top = ln.top
@@ -282,16 +359,42 @@ def _render_page(page: Any, number: int, out: TextBuilder) -> int:
         if pending:
             items.append((pending_top, 0, _gap_table(pending)))
             pending = []
-        items.append((ln.top, 1, text))
+        items.append((ln.top, 1, (text, [c for w in ln.words for c in w.get("chars", [])])))
     if pending:
         items.append((pending_top, 0, _gap_table(pending)))
     items.sort(key=lambda it: (it[0], it[1]))
     for _, kind, payload in items:
         if kind == 0:
-            out.table(payload, page=number)
+            rows, chars = payload
+            grids = len(out.grids)
+            out.table(rows, page=number)
+            if len(out.grids) > grids:
+                boxes.extend(_grid_boxes(out.grids[-1].rows, chars, number))
         else:
-            out.line(payload)
+            text, chars = payload
+            start = out.pos
+            out.line(text)
+            if out.pos > start:
+                boxes.extend(number_boxes(text, start, chars, number))
     return n_chars
+
+
+def _grid_boxes(rows: list[list[GridCell]], ink: list[list[CellInk]], page: int) -> list[TextBox]:
+    out: list[TextBox] = []
+    for row, row_ink in zip(rows, ink):
+        for cell, (cs, frame) in zip(row, row_ink):
+            if cell.span is None:
+                continue
+            if not cell.text and frame is not None:
+                # an empty cell (read as a blank): its frame, so the page can show where it is
+                out.append(TextBox(start=cell.span.start, end=cell.span.start,
+                                   box=PageBox(page=page, x0=frame[0], y0=frame[1], x1=frame[2], y1=frame[3])))
+            if not cs:
+                continue
+            whole = (min(c["x0"] for c in cs), min(c["top"] for c in cs),
+                     max(c["x1"] for c in cs), max(c["bottom"] for c in cs))
+            out.extend(number_boxes(cell.text, cell.span.start, cs, page, fallback=whole))
+    return out
 
 
 def _decode_pdf_string(value: Any) -> str | None:
@@ -344,11 +447,12 @@ def load_pdf(data: bytes, name: str) -> Document:
             raise LoadError(name, "encrypted PDF that forbids text extraction; remove the protection "
                             "(e.g. qpdf --decrypt in.pdf out.pdf) and try again")
         out = TextBuilder()
+        boxes: list[TextBox] = []
         chars = 0
         images = 0
         for i, page in enumerate(pages, start=1):
             try:
-                chars += _render_page(page, i, out)
+                chars += _render_page(page, i, out, boxes)
                 images += len(page.images)
             except Exception as e:
                 raise LoadError(name, f"page {i} cannot be read: {_corrupt_reason(truncated, e)}") from e
@@ -365,7 +469,7 @@ def load_pdf(data: bytes, name: str) -> Document:
                             "(e.g. ocrmypdf -l chi_sim in.pdf out.pdf)")
         raise LoadError(name, "PDF with no readable text")
     return Document(source=name, format="pdf", text=out.text, grids=out.grids, title=title,
-                    pages=len(pages))
+                    pages=len(pages), boxes=sorted(boxes, key=lambda b: (b.start, b.end)))
 
 
 def _corrupt_reason(truncated: bool, e: Exception | None) -> str:

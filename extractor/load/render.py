@@ -99,5 +99,10 @@ class TextBuilder:
             self.grids.append(Grid(rows=grid_rows, span=Span(start=start, end=self._pos), page=page))
 
     @property
+    def pos(self) -> int:
+        """Where the next line or table starts in the text."""
+        return self._pos
+
+    @property
     def text(self) -> str:
         return "".join(self._parts)

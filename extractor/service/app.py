@@ -17,6 +17,7 @@ from typing import Any, AsyncIterator, Literal
 from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Query, Request, Response
+from fastapi import Path as Path_
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -27,7 +28,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import store as st
-from ..errors import ConfigError, NoGoldError, ReviewInputError, StoreError
+from ..document import PageBox
+from ..errors import ConfigError, NoGoldError, NoSuchPageError, PageImageError, ReviewInputError, StoreError
+from ..page_images import PageRenderer, PageSize, is_paged
 from ..record import empty_record, record_to_dict
 from ..settings import Settings
 from ..version import ENGINE_VERSION
@@ -167,6 +170,36 @@ class SourceOut(BaseModel):
     text: str | None
 
 
+class PageOut(BaseModel):
+    page: int
+    dpi: float = Field(description="the dpi the image is served at (lowered to fit the pixel budget)")
+    width: int
+    height: int
+    image: str = Field(description="URL of the PNG")
+
+
+class PagesOut(BaseModel):
+    id: int
+    pages: int
+    dpi: float
+    items: list[PageOut]
+
+
+class NumberBoxOut(BaseModel):
+    field: str
+    value: float | int
+    method: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
+class PageBoxesOut(PageOut):
+    boxes: list[NumberBoxOut] = Field(description="the numbers of the record printed on this page, "
+                                                  "each with its box in the image's pixels")
+
+
 # ---------------------------------------------------------------- binding and auth
 
 
@@ -238,6 +271,7 @@ def create_app(settings: Settings, *, llm: object | None = None) -> FastAPI:
     except StoreError as e:
         raise ConfigError(str(e)) from e
     submitter = rq.Submitter(store, settings, llm)
+    renderer = PageRenderer(max_pixels=settings.page_image_max_pixels, cache_bytes=settings.page_image_cache_bytes)
     token = settings.api_token
     session = _session_value(token) if token else None
 
@@ -338,7 +372,8 @@ def create_app(settings: Settings, *, llm: object | None = None) -> FastAPI:
             "error": e["error"], "risk": e["risk"], "engine_version": e["engine_version"],
             "created_at": e["created_at"], "is_current": bool(e["is_current"]),
             "links": {"self": base, "review": f"{base}/review", "history": f"{base}/history",
-                      "gold": f"{base}/gold", "source": f"{base}/source", "page": f"/review/{extraction_id}"},
+                      "gold": f"{base}/gold", "source": f"{base}/source", "pages": f"{base}/pages",
+                      "page": f"/review/{extraction_id}"},
         }
 
     async def read_upload(request: Request) -> tuple[bytes, str]:
@@ -411,6 +446,83 @@ def create_app(settings: Settings, *, llm: object | None = None) -> FastAPI:
         e = load(extraction_id)
         return {"id": e["id"], "sha256": e["sha256"], "format": e["format"],
                 "text": rq.source_text(store, e, settings)}
+
+    # ---- page images (PDFs and page images; the review page shows them beside the table)
+
+    def paged_input(extraction_id: int) -> tuple[dict[str, Any], bytes]:
+        e = load(extraction_id)
+        data = rq.input_bytes(store, e)
+        if data is None:
+            raise ApiError(404, "no_input", f"the input of extraction {extraction_id} is not available "
+                           "(not uploaded here, and not found unchanged at its path)")
+        if not is_paged(data):
+            raise ApiError(404, "no_pages", f"the input of extraction {extraction_id} has no pages "
+                           f"to show (format {e['format']}); its text is at /v1/extractions/{extraction_id}/source")
+        return e, data
+
+    def page_size(data: bytes, page: int, dpi: float | None) -> PageSize:
+        try:
+            return renderer.size(data, page, dpi or settings.page_image_dpi)
+        except NoSuchPageError as e:
+            raise ApiError(404, "no_such_page", str(e)) from e
+        except PageImageError as e:
+            raise ApiError(422, "page_not_rendered", str(e)) from e
+
+    def page_out(extraction_id: int, size: PageSize) -> dict[str, Any]:
+        return {"page": size.page, "dpi": size.dpi, "width": size.width, "height": size.height,
+                "image": f"/v1/extractions/{extraction_id}/pages/{size.page}?dpi={size.dpi:g}"}
+
+    dpi_query = Query(None, ge=24, le=600, description="resolution; default EXTRACTOR_PAGE_IMAGE_DPI")
+
+    @app.get("/v1/extractions/{extraction_id}/pages", response_model=PagesOut, tags=["pages"],
+             responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}})
+    def list_pages(extraction_id: int, dpi: float | None = dpi_query) -> dict[str, Any]:
+        """The pages of a paged input (PDF, page images) with their sizes at the served dpi."""
+        _, data = paged_input(extraction_id)
+        try:
+            count = renderer.count(data)
+        except PageImageError as e:
+            raise ApiError(422, "page_not_rendered", str(e)) from e
+        items = [page_out(extraction_id, page_size(data, n, dpi)) for n in range(1, count + 1)]
+        return {"id": extraction_id, "pages": count, "dpi": dpi or settings.page_image_dpi, "items": items}
+
+    @app.get("/v1/extractions/{extraction_id}/pages/{page}", tags=["pages"], response_class=Response,
+             responses={200: {"content": {"image/png": {}}, "description": "the page as PNG"},
+                        404: {"model": ErrorOut}, 422: {"model": ErrorOut}})
+    async def get_page(extraction_id: int, request: Request, page: int = Path_(..., ge=1, le=100_000),
+                       dpi: float | None = dpi_query) -> Response:
+        """Page `page` (1-based) of the input as PNG, rendered on demand (and cached). Headers give
+        the served dpi and the size in pixels; provenance boxes scale by dpi / box.dpi."""
+        e, data = await run_in_threadpool(paged_input, extraction_id)
+        size = await run_in_threadpool(page_size, data, page, dpi)
+        etag = f'"{e["sha256"][:32]}-{page}-{size.dpi:g}"'
+        headers = {"X-Page-Dpi": f"{size.dpi:g}", "X-Page-Width": str(size.width),
+                   "X-Page-Height": str(size.height), "ETag": etag, "Cache-Control": "private, max-age=86400"}
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers=headers)
+        try:
+            image = await run_in_threadpool(renderer.render, data, e["sha256"], page, size.dpi)
+        except PageImageError as err:
+            raise ApiError(422, "page_not_rendered", str(err)) from err
+        return Response(image.png, media_type="image/png", headers=headers)
+
+    @app.get("/v1/extractions/{extraction_id}/pages/{page}/boxes", response_model=PageBoxesOut, tags=["pages"],
+             responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}})
+    def page_boxes(extraction_id: int, page: int = Path_(..., ge=1, le=100_000),
+                   dpi: float | None = dpi_query) -> dict[str, Any]:
+        """The record's numbers printed on this page, each with its box in the pixels of the page
+        image served at `dpi` (the image URL is in `image`)."""
+        e, data = paged_input(extraction_id)
+        size = page_size(data, page, dpi)
+        boxes = []
+        for p in e["provenance"] or []:
+            box = p.get("box")
+            if not box or box.get("page") != page:
+                continue
+            x0, y0, x1, y1 = size.scale(PageBox.model_validate(box))
+            boxes.append({"field": p["field"], "value": p["value"], "method": p["method"],
+                          "x0": x0, "y0": y0, "x1": x1, "y1": y1})
+        return {**page_out(extraction_id, size), "boxes": boxes}
 
     @app.get("/v1/queue", response_model=QueueOut, tags=["queue"])
     def queue(status: Literal["review", "accepted", "failed", "any"] = "review",
