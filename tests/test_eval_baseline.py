@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from extractor.cli import main
 from extractor.evaluation import EVAL_VERSION
 from extractor.evaluation.baseline import default_baseline_path, load_baseline, regressions
-from extractor.evaluation.dataset import default_reports_dir, load_cases
+from extractor.evaluation.dataset import default_reports_dir, load_cases, producer_of
 from extractor.evaluation.report import write_reports
 from extractor.evaluation.runner import EvalRun, run_eval
 from extractor.settings import Settings
@@ -42,6 +42,9 @@ def test_reports_are_written_and_self_contained(rules_run: EvalRun, tmp_path: Pa
     assert metrics["eval_version"] == EVAL_VERSION
     assert metrics["overall"]["cases"] == len(rules_run.outcomes) == len(metrics["cases"])
     assert set(metrics["by_template"]) == {"2019", "2021"}
+    # the breakdown by producer: the published reports and each kind of rendering of them
+    assert {"original", "browser PDF", "layout text", "raw text", "scan", "Word"} <= set(metrics["by_producer"])
+    assert sum(m["cases"] for m in metrics["by_producer"].values()) == metrics["overall"]["cases"]
     page = paths["html"].read_text(encoding="utf-8")
     # no external assets: no scripts, stylesheets, images or fonts fetched from anywhere
     assert not re.search(r"<(script|link|img|iframe)\b", page, re.I)
@@ -49,6 +52,19 @@ def test_reports_are_written_and_self_contained(rules_run: EvalRun, tmp_path: Pa
     for o in rules_run.outcomes:
         assert f"id='{o.score.case_id}'" in page
     assert "| overall |" in paths["markdown"].read_text(encoding="utf-8")
+    assert "| producer browser PDF |" in paths["markdown"].read_text(encoding="utf-8")
+
+
+def test_every_rendering_is_grouped_by_what_made_it() -> None:
+    # from source.json "derived" (tool, command) or the file name; never "other" for the dev set
+    for case in load_cases(default_reports_dir()):
+        if case.input.startswith("derived-"):
+            assert case.producer not in ("original", "other"), case.case_id
+        else:
+            assert case.producer == "original", case.case_id
+    assert producer_of("derived-chrome.pdf") == "browser PDF"
+    assert producer_of("derived-raw.txt", {"tool": "poppler pdftotext 22.12"}) == "raw text"
+    assert producer_of("report.pdf", {"tool": "WPS Office", "command": "export to PDF"}) == "office PDF"
 
 
 def test_cli_eval_updates_and_checks_a_baseline(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ class Case(BaseModel):
     input: str                 # file name inside the folder, e.g. "page.html"
     path: Path                 # absolute path of the input
     gold: dict[str, Any]       # the canonical record of gold.json (validated)
+    producer: str = "original"  # what made this rendering (producer_of), for the eval's breakdown
 
     @property
     def case_id(self) -> str:
@@ -62,17 +64,54 @@ def load_cases(reports_dir: Path) -> list[Case]:
         if not source_file.exists() or not gold_file.exists():
             continue  # not a report folder
         gold = _read_gold(gold_file)
-        inputs = _read_json(source_file).get("inputs") or []
+        source = _read_json(source_file)
+        inputs = source.get("inputs") or []
+        derived: dict[str, Any] = {}
+        if isinstance(source.get("derived"), dict):
+            derived = source["derived"]
         if not inputs:
             raise ConfigError(f"{source_file}: no `inputs` listed")
         for name in inputs:
             path = folder / name
             if not path.is_file():
                 raise ConfigError(f"{source_file}: input {name!r} does not exist")
-            cases.append(Case(report=folder.name, input=name, path=path.resolve(), gold=gold))
+            cases.append(Case(report=folder.name, input=name, path=path.resolve(), gold=gold,
+                              producer=producer_of(name, derived.get(name))))
     if not cases:
         raise ConfigError(f"no report folders (NNN/ with source.json and gold.json) in {reports_dir}")
     return cases
+
+
+# what source.json's "derived" entry (tool, command) or the file name says -> the producer; the
+# first match wins (a Word file made by LibreOffice is "Word", a PDF made by it "office PDF")
+_PRODUCERS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), name) for p, name in (
+    (r"\bvariant\b|structural edit", "layout variant"),
+    (r"\bscan\b|pdftoppm|img2pdf", "scan"),
+    (r"pdftotext\s+-layout|\blayout\b", "layout text"),
+    (r"pdftotext|\braw\b", "raw text"),
+    (r"\biconv\b|re-?encoded|\bgbk\b|gb18030", "re-encoded text"),
+    (r"\blegacy\b|word 97|\.doc\b", "legacy Word"),
+    (r"\.docx\b|\bword\b", "Word"),
+    (r"chrom(e|ium)|\bbrowser\b|firefox|print-to-pdf", "browser PDF"),
+    (r"libreoffice|soffice|\bwps\b|\boffice\b", "office PDF"),
+    (r"markitdown|pandoc|\bmarkdown\b", "markdown conversion"),
+)]
+
+
+def producer_of(name: str, derived: Any = None) -> str:
+    """The kind of producer that made an input: "original" for the report as published, else from
+    its source.json "derived" entry (tool and command) or, failing that, its `derived-` file name."""
+    if derived is None and not name.startswith("derived-"):
+        return "original"
+    entry = derived if isinstance(derived, dict) else {}
+    said = f"{name} {entry.get('tool', '')} {entry.get('command', '')}"
+    for text in (said, name.removeprefix("derived-").replace("-", " ")):
+        for rx, producer in _PRODUCERS:
+            if rx.search(text):
+                if producer == "browser PDF" and not name.lower().endswith(".pdf"):
+                    continue
+                return producer
+    return "other"
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -54,6 +54,7 @@ def metrics_dict(run: EvalRun) -> dict[str, Any]:
         "overall": run.overall.model_dump(),
         "by_format": {k: m.model_dump() for k, m in run.by_format.items()},
         "by_template": {k: m.model_dump() for k, m in run.by_template.items()},
+        "by_producer": {k: m.model_dump() for k, m in run.by_producer.items()},
         "by_report": {k: m.model_dump() for k, m in run.by_report.items()},
         "field_errors": run.field_errors.model_dump(),
         "cases": [
@@ -102,6 +103,8 @@ def _groups(run: EvalRun) -> list[tuple[str, Metrics]]:
     rows = [("overall", run.overall)]
     rows += [(f"format {k}", m) for k, m in run.by_format.items()]
     rows += [(f"template {k}", m) for k, m in run.by_template.items()]
+    # the originals first, then the other producers' renderings of the same reports
+    rows += [(f"producer {k}", m) for k, m in sorted(run.by_producer.items(), key=lambda t: t[0] != "original")]
     return rows
 
 
@@ -215,8 +218,8 @@ def render_markdown(run: EvalRun) -> str:
         parts.append(f"**{title}**: " + (", ".join(f"`{k}` {v}" for k, v in top) if top else "none"))
         parts.append("")
     parts += ["## Cases", "", _md_table(
-        ["case", "format", "status", "cells", "exact", "silent", "incons (missed / invented)", "s"],
-        [[o_.score.case_id, o_.score.format, o_.score.status,
+        ["case", "format", "producer", "status", "cells", "exact", "silent", "incons (missed / invented)", "s"],
+        [[o_.score.case_id, o_.score.format, o_.score.producer, o_.score.status,
           f"{o_.score.cells_correct}/{o_.score.cells}",
           "yes" if o_.score.exact else ("numbers" if o_.score.exact_numbers else "no"),
           "**SILENT**" if o_.score.silent_error else "",
@@ -301,7 +304,7 @@ def _html_case(out: CaseOutcome) -> str:
     if s.silent_error:
         badges.append("<span class='badge silent'>SILENT ERROR</span>")
     parts = [f"<div class=case id='{_e(s.case_id)}'><h3>{_e(s.case_id)} {' '.join(badges)}</h3>",
-             f"<div class=muted>format {_e(s.format)} · template {_e(s.template)} · cells "
+             f"<div class=muted>format {_e(s.format)} · producer {_e(s.producer)} · template {_e(s.template)} · cells "
              f"{s.cells_correct}/{s.cells} · {s.seconds:.2f} s · LLM calls {s.llm_calls}, tokens "
              f"{s.prompt_tokens + s.completion_tokens}</div>"]
     if out.result.error:

@@ -56,6 +56,7 @@ class EvalRun(BaseModel):
     overall: Metrics
     by_format: dict[str, Metrics]
     by_template: dict[str, Metrics]
+    by_producer: dict[str, Metrics]
     by_report: dict[str, Metrics]
     field_errors: FieldErrors
 
@@ -82,6 +83,7 @@ def run_eval(cases: list[Case], settings: Settings, *, reports_dir: Path, llm: A
         overall=aggregate(scores),
         by_format=group_by(scores, "format"),
         by_template=group_by(scores, "template"),
+        by_producer=group_by(scores, "producer"),
         by_report=group_by(scores, "report"),
         field_errors=field_errors(scores),
     )
@@ -102,7 +104,8 @@ def run_case(case: Case, settings: Settings, *, llm: Any = None) -> CaseOutcome:
         message = f"extract_file raised {type(e).__name__}: {e}{where}"
         result = ExtractionResult(source=str(case.path), status="failed", error=message,
                                   reasons=[message], seconds=round(time.perf_counter() - t0, 4))
-    score = score_case(result, case.gold, report=case.report, input_name=case.input, crashed=crashed)
+    score = score_case(result, case.gold, report=case.report, input_name=case.input, crashed=crashed,
+                       producer=case.producer)
     evidence, note = _evidence(case, result, score, settings)
     return CaseOutcome(case=case, result=result, score=score, evidence=evidence, source_note=note)
 

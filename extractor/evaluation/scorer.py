@@ -42,6 +42,7 @@ class CaseScore(BaseModel):
     input: str
     format: str
     template: str                    # gold's template
+    producer: str = "original"       # what made the input (evaluation.dataset.producer_of)
     status: str
     crashed: bool = False            # extract_file raised instead of returning a failed result
     cells: int
@@ -116,7 +117,7 @@ def compare_cells(got: dict[str, Any] | None, gold: dict[str, Any]) -> tuple[int
 
 
 def score_case(result: ExtractionResult, gold: dict[str, Any], *, report: str, input_name: str,
-               crashed: bool = False) -> CaseScore:
+               crashed: bool = False, producer: str = "original") -> CaseScore:
     """Score one extraction result against its gold record."""
     record = result.record if result.status != "failed" else None
     cells, wrong = compare_cells(record, gold)
@@ -140,6 +141,7 @@ def score_case(result: ExtractionResult, gold: dict[str, Any], *, report: str, i
         input=input_name,
         format=result.format or _format_from_name(input_name),
         template=str(gold.get("template")),
+        producer=producer,
         status=result.status,
         crashed=crashed,
         cells=cells,
@@ -224,7 +226,7 @@ def _ratio(a: float, b: float) -> float | None:
 
 
 def group_by(scores: Iterable[CaseScore], key: str) -> dict[str, Metrics]:
-    """Metrics per value of a CaseScore attribute (e.g. "format", "template", "report")."""
+    """Metrics per value of a CaseScore attribute (e.g. "format", "template", "producer", "report")."""
     groups: dict[str, list[CaseScore]] = {}
     for c in scores:
         groups.setdefault(str(getattr(c, key)), []).append(c)
