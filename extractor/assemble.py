@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from .checks import PrintedSum
 from .document import Span
 from .normalise import NormText
 from .result import CellProvenance, Finding
@@ -34,6 +35,7 @@ class Assembled:
     provenance: list[CellProvenance]
     findings: list[Finding]
     settled_alone: set[str]   # cells whose split was forced by the digits of their own row
+    sums: list[PrintedSum] = field(default_factory=list)  # printed subtotals: more equations
 
 
 def assemble(norm: NormText, tables: Tables) -> Assembled:
@@ -59,7 +61,7 @@ def assemble(norm: NormText, tables: Tables) -> Assembled:
     if not meta.year:
         findings.append(Finding(rule="metadata", severity="review",
                                 message="the report year could not be read from the title or text"))
-    return Assembled(record, asm.provenance, findings, asm.settled_alone)
+    return Assembled(record, asm.provenance, findings, asm.settled_alone, asm.sums)
 
 
 def _num(v: int | Decimal) -> int | float:
@@ -77,6 +79,7 @@ class _Assembly:
         self.findings: list[Finding] = []
         self.provenance: list[CellProvenance] = []
         self.settled_alone: set[str] = set()
+        self.sums: list[PrintedSum] = []
         self.active: dict[str, Any] = {}
         self.applications: dict[str, list[int]] = {}
         self.review: dict[str, list[int]] = {}
@@ -242,17 +245,20 @@ class _Assembly:
     def table4(self, t4: Table4) -> None:
         pieces = t4.chosen
         method = ""
+        cells = [f"review_litigation.{k}[{i}]" for k in REVIEW_ROWS for i in range(5)]
         if pieces is None:
             self.findings.append(Finding(
                 rule="missing_table" if t4.status == "absent" else
                 ("ambiguous_split" if t4.status == "ambiguous" else "unreadable_row"),
-                severity="review", message=f"表四: {t4.note}",
-                cells=[f"review_litigation.{k}[{i}]" for k in REVIEW_ROWS for i in range(5)],
+                severity="review", message=f"表四: {t4.note}", cells=cells,
                 numbers={"printed": " ".join(t.text for t in t4.tokens),
                          "candidates": [[int(p.value) for p in c] for c in t4.candidates[:20]]}))
             if t4.candidates:
                 pieces = t4.candidates[0]
                 method = "candidate"
+        elif t4.arrangement in _ARRANGED:
+            self.findings.append(Finding(rule="layout", severity="info",
+                                         message=f"表四 {_ARRANGED[t4.arrangement]}: {t4.note}"))
         values = [int(p.value) for p in pieces] if pieces else [0] * 15
         label = "行政复议/行政诉讼 (结果维持 … 总计)"
         for g, key in enumerate(REVIEW_ROWS):
@@ -260,5 +266,19 @@ class _Assembly:
             for i in range(5):
                 p = pieces[g * 5 + i] if pieces else None
                 m = method or (p.method if p else "row_absent")
-                field = f"review_litigation.{key}[{i}]"
-                self._record(field, p, values[g * 5 + i], m, label, t4.header_span, t4.note)
+                cell_label = (t4.labels[g * 5 + i] if t4.labels else None) or label
+                note = t4.note
+                if m == "absent_cell" and t4.arrangement == "prose":
+                    note = "not stated in the prose: unknown unless the sums show it is 0"
+                self._record(cells[g * 5 + i], p, values[g * 5 + i], m, cell_label, t4.header_span, note)
+        total = t4.litigation_total
+        if total is not None and pieces is not None:
+            self.sums.append(PrintedSum(
+                name="review_litigation.litigation_total", label="行政诉讼 (stated in the prose)",
+                value=int(total.value),
+                parts=("review_litigation.litigation_direct[4]", "review_litigation.litigation_after_review[4]"),
+                as_printed=False, span=self._span(total)))
+
+
+_ARRANGED = {"groups": "printed as a table per group", "transposed": "printed transposed",
+             "prose": "stated in sentences"}

@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Sequence
 
+from .document import Span
 from .result import Finding
 from .template import APPLICANT_COLUMNS, REVIEW_COLUMNS, REVIEW_ROWS, application_rows, outcome_keys
 
 RULES = ("row_total", "processed_total", "balance", "review_total")
 
 Equation = tuple[str, list[str], list[str]]   # (rule, cells of one side, cells of the other)
+
+
+@dataclass(frozen=True)
+class PrintedSum:
+    """A sum the report prints that FORMAT.md's record does not keep: a 小计 column or row of
+    表三, a total stated in prose (行政诉讼 N件 = 直接起诉 + 复议后起诉). It is dropped from the
+    record and kept as one more equation: `parts` (record cells) add up to `value`.
+
+    `name` is the sum's own cell name in the equations (never a record field); `as_printed` says
+    its value was read exactly as printed (a grid cell, a number standing alone)."""
+
+    name: str
+    label: str
+    value: int
+    parts: tuple[str, ...]
+    as_printed: bool
+    span: Span | None = None
 
 
 def _cell(row: str, col: int) -> str:
@@ -67,9 +86,25 @@ def check_record(record: dict[str, Any]) -> list[Finding]:
     return findings
 
 
-def equations(record: dict[str, Any]) -> list[Equation]:
-    """The rules as equations between cells: sum(left) == sum(right), every cell >= 0."""
-    out: list[Equation] = []
+def check_sums(sums: Sequence[PrintedSum], values: dict[str, Any]) -> list[Finding]:
+    """Every printed subtotal that does not equal its parts (severity 'review' by default; the
+    caller decides whether the break is printed in the source)."""
+    findings: list[Finding] = []
+    for s in sums:
+        got = sum(values.get(c, 0) for c in s.parts)
+        if got != s.value:
+            findings.append(Finding(
+                rule="subtotal", severity="review",
+                message=f"{s.label}: printed {s.value} ≠ sum of its parts {got}",
+                cells=[*s.parts, s.name],
+                numbers={"subtotal": s.name, "printed": s.value, "sum": got}))
+    return findings
+
+
+def equations(record: dict[str, Any], sums: Sequence[PrintedSum] = ()) -> list[Equation]:
+    """The rules as equations between cells: sum(left) == sum(right), every cell >= 0; with the
+    report's own printed subtotals as more equations."""
+    out: list[Equation] = [("subtotal", list(s.parts), [s.name]) for s in sums]
     template = record.get("template", "2021")
     apps = record.get("applications", {})
     rows = [k for k in application_rows(template) if k in apps]
@@ -90,8 +125,10 @@ def equations(record: dict[str, Any]) -> list[Equation]:
     return out
 
 
-def undetermined(record: dict[str, Any], values: dict[str, Any], unsure: set[str]) -> list[str]:
-    """The cells of `unsure` that the sums do not pin to the value read for them.
+def undetermined(record: dict[str, Any], values: dict[str, Any], unsure: set[str],
+                 sums: Sequence[PrintedSum] = ()) -> list[str]:
+    """The cells of `unsure` that the sums (FORMAT.md's and the report's printed subtotals) do not
+    pin to the value read for them.
 
     Unsure cells are those not read beside their own label: not printed at all (read as 0), or
     placed by their order in the table. An equation pins the unsure cells of one side when its
@@ -101,8 +138,9 @@ def undetermined(record: dict[str, Any], values: dict[str, Any], unsure: set[str
     point). A table whose cells were mostly not found is therefore not a table of zeros, and rows
     placed by position alone are not taken on trust.
     """
+    values = {**values, **{s.name: s.value for s in sums}}
     known = set(values) - unsure
-    eqs = equations(record)
+    eqs = equations(record, sums)
     changed = True
     while changed:
         changed = False

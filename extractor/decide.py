@@ -4,9 +4,9 @@ check that unprinted cells and cells placed by position are pinned by the sums, 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Sequence
 
-from .checks import RULES, check_record, undetermined
+from .checks import RULES, PrintedSum, check_record, check_sums, undetermined
 from .result import CellProvenance, Finding, Status
 from .rules.table3 import Table3
 
@@ -15,7 +15,7 @@ AS_PRINTED = frozenset({"grid_cell", "text_token", "blank_cell", "row_absent"})
 
 
 def judge(record: dict[str, Any], provenance: list[CellProvenance], settled_alone: set[str],
-          doubts: list[str]) -> tuple[list[Finding], list[str]]:
+          doubts: list[str], sums: Sequence[PrintedSum] = ()) -> tuple[list[Finding], list[str]]:
     """The record's broken rules as findings, and the rules its printed numbers break.
 
     A broken rule is the report's own (severity "source", transcribed as printed) only when every
@@ -23,13 +23,18 @@ def judge(record: dict[str, Any], provenance: list[CellProvenance], settled_alon
     layout doubt says the numbers may sit beside the wrong labels; otherwise it is our reading
     that does not add up (severity "review"). Cells that were not printed at all count only where
     the sums pin them to 0, and numbers placed by their order in the table (no label beside them)
-    only where the sums pin them to the number placed.
+    only where the sums pin them to the number placed. The report's printed subtotals (`sums`)
+    are judged like the rules and count as equations; their breaks never enter
+    `source_inconsistencies` (FORMAT.md has no subtotals).
     """
     methods = {p.field: p.method for p in provenance}
+    methods.update({s.name: "grid_cell" if s.as_printed else "converted" for s in sums})
+    values = {p.field: p.value for p in provenance}
     findings: list[Finding] = []
     inconsistent: set[str] = set()
-    for f in check_record(record):
-        if doubts and f.rule in ("processed_total", "balance", "row_total"):
+    for f in check_record(record) + check_sums(sums, values):
+        if doubts and (f.rule in ("processed_total", "balance", "row_total")
+                       or f.rule == "subtotal" and f.cells[0].startswith("applications.")):
             f.message = f"the extracted numbers do not add up ({doubts[0]}): " + f.message
         elif all(methods.get(c) in AS_PRINTED or c in settled_alone for c in f.cells):
             f.severity = "source"
@@ -40,8 +45,7 @@ def judge(record: dict[str, Any], provenance: list[CellProvenance], settled_alon
         findings.append(f)
     unsure = {f for f, m in methods.items() if m in ("absent_cell", "position")}
     if unsure:
-        values = {p.field: p.value for p in provenance}
-        unpinned = undetermined(record, values, unsure)
+        unpinned = undetermined(record, values, unsure, sums)
         absent = [c for c in unpinned if methods[c] == "absent_cell"]
         placed = [c for c in unpinned if methods[c] == "position"]
         if absent:

@@ -88,7 +88,7 @@ def extract_document(doc: "Document", settings: Settings, *, llm: "LLM | None" =
                 if p.span is not None:
                     p.box = doc.box_at(p.span.start, p.span.end)
         checked, inconsistent = judge(asm.record, asm.provenance, asm.settled_alone,
-                                      layout_doubts(tables.table3))
+                                      layout_doubts(tables.table3), asm.sums)
         asm.record["source_inconsistencies"] = inconsistent
         result.record = record_to_dict(parse_record(asm.record))  # validated against the canonical model
         result.findings = asm.findings + llm_findings + checked + _private_use(norm.private_use)

@@ -21,6 +21,8 @@ Method = Literal[
     "absent_cell",  # a cell position not printed at all: 0 only where the sums pin it to 0
     "row_absent",   # the row is not printed at all: 0 by FORMAT.md
     "position",     # numbers found without their row label, placed by their order
+    "prose",        # stated in a sentence, read by the phrase beside it ('结果维持1件'); 0 where
+                    # the sentence says there were none ('未发生')
     "candidate",    # one of several admissible splits: NOT settled
     "llm",          # proposed by the language model, then checked
     "converted",    # derived from printed numbers (e.g. 元 -> 万元, sum of （六） sub-rows)

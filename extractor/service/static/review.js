@@ -58,6 +58,7 @@
       split_run: "拆分连写数字",
       blank_cell: "空白单元格记为 0",
       absent_cell: "原文未印出此格，由合计推定为 0",
+      prose: "从正文叙述中读出",
       row_absent: "报告未列此行，记为 0",
       position: "按位置推定（无行标签）",
       candidate: "多种拆分之一，未确定",
