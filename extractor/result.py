@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from .document import PageBox, Span
+from .legacy import LegacyRecord
 
 Status = Literal["accepted", "review", "failed"]
 # why an item failed: the input cannot be used ("input"), or our own bug / a crashed worker
@@ -79,6 +80,7 @@ class ExtractionResult(BaseModel):
     source: str
     status: Status
     record: dict[str, Any] | None = None
+    legacy: LegacyRecord | None = None  # a report from before the national template (status "pretemplate")
     findings: list[Finding] = Field(default_factory=list)
     error: str | None = None
     failure: Failure | None = None     # set when status is "failed"

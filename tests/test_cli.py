@@ -27,7 +27,7 @@ def test_extract_prints_the_exact_record_for_a_report() -> None:
     assert isinstance(seconds, float)
     gold = json.loads((DEV / "016" / "gold.json").read_text(encoding="utf-8"))
     assert out == {
-        "source": str(path), "status": "accepted", "record": gold, "findings": [], "error": None, "failure": None,
+        "source": str(path), "status": "accepted", "record": gold, "legacy": None, "findings": [], "error": None, "failure": None,
         "reasons": [], "format": "txt",
         "sha256": out["sha256"], "size": path.stat().st_size, "engine_version": ENGINE_VERSION,
         "prompt_versions": [], "llm_usage": [],
