@@ -27,7 +27,7 @@ from .settings import Settings
 from .version import ENGINE_VERSION
 
 Counts = dict[str, int]
-KINDS = ("accepted", "review", "failed", "skipped")
+KINDS = ("accepted", "review", "failed", "pretemplate", "skipped")   # pretemplate: before the 2019 template
 
 
 @dataclass
@@ -40,7 +40,7 @@ class Progress:
     counts: Counts
     elapsed_s: float
     name: str | None = None
-    status: str | None = None                    # accepted | review | failed | skipped
+    status: str | None = None                    # accepted | review | failed | pretemplate | skipped
     detail: str | None = None
 
     @property
@@ -60,7 +60,7 @@ class Progress:
 @dataclass
 class BatchSummary:
     run_id: int
-    counts: Counts                                # this run: accepted/review/failed/skipped
+    counts: Counts                                # this run: accepted/review/failed/pretemplate/skipped
     reused: int                                   # stored from an identical file's result
     seconds: float
     db_counts: Counts                             # current results in the database, by status

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence, TextIO
 
 from . import store as st
+from .legacy import legacy_cells, parse_legacy
 from .record import empty_record, record_to_dict
 from .template import (
     ACTIVE_2019_DOC_LABELS,
@@ -25,7 +26,9 @@ from .template import (
     application_rows,
 )
 
-TABLE_LABELS = {"active_disclosure": "表二", "applications": "表三", "review_litigation": "表四"}
+TABLE_LABELS = {"active_disclosure": "表二", "applications": "表三", "review_litigation": "表四",
+                "legacy": "旧统计表"}
+LEGACY_COLUMN_LABELS = {"this_year": "本年度", "cumulative": "历年累计"}
 _ACTIVE_COL_LABELS: dict[str, str] = {
     **dict(zip(ACTIVE_2021_TRIPLE, ACTIVE_2021_TRIPLE_LABELS)),
     **dict(zip(ACTIVE_2019_DOC_TRIPLE, ACTIVE_2019_DOC_LABELS)),
@@ -57,12 +60,14 @@ def exported_rows(store: st.Store, statuses: Sequence[str] | None = None) -> Ite
 
 def _json_line(row: dict[str, Any]) -> dict[str, Any]:
     return {"source": row["path"], "status": row["status"], "review_state": row.get("review_state"),
-            "record": row["record"], "reasons": row["reasons"], "error": row["error"], "sha256": row["sha256"],
+            "record": row["record"], "legacy": row.get("legacy"), "reasons": row["reasons"], "error": row["error"],
+            "sha256": row["sha256"],
             "format": row["format"], "engine_version": row["engine_version"], "extraction_id": row["id"]}
 
 
 def export_jsonl(store: st.Store, out: TextIO, statuses: Sequence[str] | None = None) -> int:
-    """One JSON object per report: source, status, canonical record, reasons. Returns the count."""
+    """One JSON object per report: source, status, canonical record (or, for a report from before
+    the template, its legacy record), reasons. Returns the count."""
     n = 0
     for row in exported_rows(store, statuses):
         out.write(json.dumps(_json_line(row), ensure_ascii=False) + "\n")
@@ -71,12 +76,22 @@ def export_jsonl(store: st.Store, out: TextIO, statuses: Sequence[str] | None = 
 
 
 def export_csv_long(store: st.Store, out: TextIO, statuses: Sequence[str] | None = None) -> int:
-    """One CSV line per number: report, table, row, column, value (with Chinese labels)."""
+    """One CSV line per number: report, table, row, column, value (with Chinese labels). A report
+    from before the template gives its legacy figures (table `legacy`, 旧统计表; row its key or
+    printed name, row_label the name as printed; column this_year / cumulative)."""
     w = csv.writer(out)
     w.writerow(LONG_HEADER)
     n = 0
     for row in exported_rows(store, statuses):
         rec = row["record"]
+        legacy = parse_legacy(row.get("legacy"))
+        if legacy is not None:
+            names = {f"legacy.figures[{i}]": f.name for i, f in enumerate(legacy.figures)}
+            for table, r, c, field, value in legacy_cells(legacy):
+                w.writerow([row["path"], legacy.organization, legacy.year, "", row["status"], table,
+                            TABLE_LABELS[table], r, names[field.rsplit(".", 1)[0]], c, LEGACY_COLUMN_LABELS[c], value])
+            n += 1
+            continue
         if not rec:
             continue
         for table, r, c, _field, value in st.record_cells(rec):
@@ -124,7 +139,8 @@ def _active_columns(template: str) -> list[tuple[str, str, str]]:
 
 
 def export_xlsx(store: st.Store, path: str | Path, statuses: Sequence[str] | None = None) -> int:
-    """A workbook: 表二 (one sheet per template), 表三, 表四 with Chinese labels, and 待复核 (review queue)."""
+    """A workbook: 表二 (one sheet per template), 表三, 表四 with Chinese labels, 待复核 (review queue),
+    and 旧统计表 (the legacy figures of reports from before the 2019 template, one line per indicator)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -135,6 +151,7 @@ def export_xlsx(store: st.Store, path: str | Path, statuses: Sequence[str] | Non
     s3 = wb.create_sheet("表三")
     s4 = wb.create_sheet("表四")
     sr = wb.create_sheet("待复核")
+    sl = wb.create_sheet("旧统计表")
     bold = Font(bold=True)
 
     def header(ws: Any, cells: list[str]) -> None:
@@ -152,6 +169,7 @@ def export_xlsx(store: st.Store, path: str | Path, statuses: Sequence[str] | Non
     header(s3, meta + ["行"] + list(APPLICANT_COLUMNS))
     header(s4, meta + ["行"] + list(REVIEW_COLUMNS))
     header(sr, ["报告", "状态", "机关", "年度", "风险", "复核", "原因", "错误"])
+    header(sl, ["报告", "机关", "年度", "指标名称（原文）", "键", "计量单位", "本年度", "历年累计", "来源", "存疑"])
     n = 0
     for row in exported_rows(store, statuses):
         n += 1
@@ -159,6 +177,11 @@ def export_xlsx(store: st.Store, path: str | Path, statuses: Sequence[str] | Non
         if row["status"] in ("review", "failed"):
             sr.append([row["path"], row["status"], row["organization"], row["year"], row["risk"],
                        row.get("review_state") or "", "\n".join(row["reasons"] or []), row["error"] or ""])
+        legacy = parse_legacy(row.get("legacy"))
+        if legacy is not None:
+            for f in legacy.figures:
+                sl.append([row["path"], legacy.organization, legacy.year, f.name, f.key or "", f.unit or "",
+                           f.this_year, f.cumulative, "统计表" if f.source == "table" else "正文", f.doubt or ""])
         if not rec:
             continue
         template = rec.get("template", "2021")

@@ -88,6 +88,22 @@ def parse_legacy(data: dict[str, Any] | LegacyRecord | None) -> LegacyRecord | N
     return LegacyRecord.model_validate(data)
 
 
+def legacy_cells(legacy: LegacyRecord | dict[str, Any] | None) -> list[tuple[str, str, str, str, Any]]:
+    """Every settled number of a legacy record as (table "legacy", row, column, field, value) rows,
+    like record.record_cells: row is the key, or the printed name when it has none; column is
+    "this_year" or "cumulative"; field is the provenance path (`legacy.figures[3].this_year`)."""
+    rec = parse_legacy(legacy)
+    out: list[tuple[str, str, str, str, Any]] = []
+    if rec is None:
+        return out
+    for i, f in enumerate(rec.figures):
+        for col in ("this_year", "cumulative"):
+            value = getattr(f, col)
+            if value is not None:
+                out.append(("legacy", f.key or f.name, col, f"legacy.figures[{i}].{col}", value))
+    return out
+
+
 # ---- measures comparable across the two eras --------------------------------------------------
 
 Measure = Literal["applications_received", "administrative_reviews", "lawsuits"]

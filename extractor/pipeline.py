@@ -61,13 +61,19 @@ def extract_document(doc: "Document", settings: Settings, *, llm: "LLM | None" =
     from .assemble import assemble
     from .decide import decide, judge, layout_doubts
     from .normalise import normalise
+    from .pretemplate import predates_template, pretemplate_result
     from .record import parse_record, record_to_dict
     from .rules import read_tables
+    from .rules.legacy_table import find_legacy_table
 
     norm = normalise(doc.text)
     tables = read_tables(norm.text, doc.title, doc.source)
     result = ExtractionResult(source=doc.source, status="review", format=doc.format,
                               engine_version=ENGINE_VERSION)
+    legacy_table = find_legacy_table(norm.text)
+    predates = predates_template(tables, legacy_table)
+    if predates:
+        return pretemplate_result(result, norm, tables, legacy_table, predates)
     if not tables.found:
         result.status = "failed"
         result.failure = "input"

@@ -9,7 +9,10 @@ from pydantic import BaseModel, Field
 from .document import PageBox, Span
 from .legacy import LegacyRecord
 
-Status = Literal["accepted", "review", "failed"]
+# pretemplate: a report from before the 2019 national template (its legacy record, never in the
+# review queue)
+Status = Literal["accepted", "review", "failed", "pretemplate"]
+STATUSES: tuple[str, ...] = ("accepted", "review", "failed", "pretemplate")
 # why an item failed: the input cannot be used ("input"), or our own bug / a crashed worker
 # ("internal": a later run tries it again)
 Failure = Literal["input", "internal"]
@@ -27,6 +30,7 @@ Method = Literal[
     "candidate",    # one of several admissible splits: NOT settled
     "llm",          # proposed by the language model, then checked
     "converted",    # derived from printed numbers (e.g. 元 -> 万元, sum of （六） sub-rows)
+    "statement",    # a sentence saying there were none ("未收到…申请"): 0 (legacy records only)
 ]
 
 

@@ -1,7 +1,9 @@
 """The results database: SQLite schema, versioned migrations, and the queries built on it.
 
 One SQLite file (WAL mode) holds every source, every extraction (current and history), its cells
-with provenance, findings, LLM usage ledger, and the human reviews. Each report is written in one
+with provenance, findings, LLM usage ledger, and the human reviews. A report from before the
+national template (status `pretemplate`) keeps its legacy record in `legacy_json` and its numbers
+in `cells` with table `legacy`; it is never in the review queue. Each report is written in one
 transaction, so a run killed at any moment leaves every report either fully stored or absent.
 The batch run is the only writer during a run; readers (exports, the review service) can read
 at the same time (WAL). A `Store` may be shared between threads (calls are serialised by a lock).
@@ -21,7 +23,7 @@ API (all functions take the `Store` returned by `open_store` first):
     current_for_path(store, path) -> dict | None      summary row of the current extraction
     current_for_sha(store, sha256) -> list[dict]      current extractions of that content
     get_extraction(store, extraction_id) -> dict | None
-        keys: id, source_id, path, sha256, size, format, status, record, findings (from the
+        keys: id, source_id, path, sha256, size, format, status, record, legacy, findings (from the
         findings table, so cross-year findings are included), reasons, provenance, llm_usage,
         error, engine_version, prompt_versions, organization, year, template, config_key,
         created_at, is_current, review_state, risk, cells (list of dicts)
@@ -55,16 +57,47 @@ from collections import Counter
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from .errors import StoreError
+from .legacy import legacy_cells
 from .record import record_cells
-from .result import ExtractionResult
+from .result import STATUSES, ExtractionResult
 
 DECISIONS = ("accept", "reject", "source_inconsistent")
 
-# (version, SQL). Never edit a released entry: append a new one.
-MIGRATIONS: list[tuple[int, str]] = [
+
+def _rebuild_status_check(conn: sqlite3.Connection) -> None:
+    """Let `extractions.status` take every value of result.STATUSES.
+
+    SQLite cannot alter a CHECK constraint: the table is rebuilt from its own current definition
+    (so columns other migrations added are kept) with the widened CHECK, its rows copied, its
+    indexes made again (SQLite's documented procedure; foreign keys are off during migrations).
+    """
+    row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'extractions'").fetchone()
+    allowed = ", ".join(f"'{s}'" for s in STATUSES)
+    sql, n = re.subn(r"CHECK\s*\(\s*status\s+IN\s*\([^)]*\)\s*\)", f"CHECK (status IN ({allowed}))", row[0])
+    sql, m = re.subn(r"^CREATE\s+TABLE\s+\"?extractions\"?", "CREATE TABLE extractions_rebuilt", sql)
+    if n != 1 or m != 1:
+        raise StoreError("cannot migrate: the extractions table's status constraint has an unexpected form")
+    indexes = [r[0] for r in conn.execute("SELECT sql FROM sqlite_master WHERE type = 'index' "
+                                          "AND tbl_name = 'extractions' AND sql IS NOT NULL")]
+    conn.execute(sql)
+    conn.execute("INSERT INTO extractions_rebuilt SELECT * FROM extractions")
+    conn.execute("DROP TABLE extractions")
+    conn.execute("ALTER TABLE extractions_rebuilt RENAME TO extractions")
+    for index_sql in indexes:
+        conn.execute(index_sql)
+
+
+def _pretemplate(conn: sqlite3.Connection) -> None:
+    # reports from before the national template: their own status and their legacy record
+    _rebuild_status_check(conn)
+    conn.execute("ALTER TABLE extractions ADD COLUMN legacy_json TEXT")
+
+
+# (version, SQL or a function of the connection). Never edit a released entry: append a new one.
+MIGRATIONS: list[tuple[int, str | Callable[[sqlite3.Connection], None]]] = [
     (1, """
     CREATE TABLE sources (
         id INTEGER PRIMARY KEY,
@@ -184,6 +217,7 @@ MIGRATIONS: list[tuple[int, str]] = [
     UPDATE extractions SET failure = CASE WHEN error LIKE '%internal error%' THEN 'internal' ELSE 'input' END
         WHERE status = 'failed';
     """),
+    (4, _pretemplate),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
@@ -234,18 +268,29 @@ def open_store(path: str | Path, *, create: bool = True) -> Store:
 
 def _migrate(store: Store) -> None:
     conn = store.conn
-    with _tx(store):
-        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL)")
-        current = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
-        if current > LATEST_VERSION:
-            raise StoreError(f"{store.path}: database schema version {current} is newer than this "
-                             f"program ({LATEST_VERSION}); upgrade gov-report-extractor")
-        for version, sql in MIGRATIONS:
-            if version <= current:
-                continue
-            for statement in _statements(sql):
-                conn.execute(statement)
-            conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (version, _now()))
+    # a migration may rebuild a table others refer to: foreign keys are off meanwhile (they cannot
+    # be switched inside a transaction) and checked before the commit
+    conn.execute("PRAGMA foreign_keys=OFF")
+    try:
+        with _tx(store):
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL)")
+            current = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
+            if current > LATEST_VERSION:
+                raise StoreError(f"{store.path}: database schema version {current} is newer than this "
+                                 f"program ({LATEST_VERSION}); upgrade gov-report-extractor")
+            for version, migration in MIGRATIONS:
+                if version <= current:
+                    continue
+                if callable(migration):
+                    migration(conn)
+                else:
+                    for statement in _statements(migration):
+                        conn.execute(statement)
+                conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (version, _now()))
+            if current < LATEST_VERSION and conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                raise StoreError(f"{store.path}: migration left rows referring to missing rows; not applied")
+    finally:
+        conn.execute("PRAGMA foreign_keys=ON")
 
 
 def _statements(sql: str) -> list[str]:
@@ -297,7 +342,7 @@ def org_key(organization: str | None) -> str | None:
 
 def _risk(result: ExtractionResult) -> float:
     """Higher = look first: review reasons, unsettled cells, model-proposed cells, source issues."""
-    if result.status == "failed":
+    if result.status in ("failed", "pretemplate"):
         return 0.0
     review = sum(1 for f in result.findings if f.severity == "review")
     source = sum(1 for f in result.findings if f.severity == "source")
@@ -334,6 +379,8 @@ def save_result(store: Store, result: ExtractionResult, *, config_key: str,
     """Store one extraction (source, record, cells, findings, ledger) in one transaction."""
     path = path or result.source
     record = result.record
+    legacy = result.legacy.model_dump(mode="json") if result.legacy is not None else None
+    who = record or legacy or {}     # organization and year: the record's, or the legacy record's
     provenance = {p.field: p for p in result.provenance}
     with _tx(store) as conn:
         source_id = _source_id(conn, path, result.sha256 or "", result.size, result.format)
@@ -342,20 +389,20 @@ def save_result(store: Store, result: ExtractionResult, *, config_key: str,
             """INSERT INTO extractions (source_id, run_id, config_key, config_json, llm_setting, status,
                  record_json, findings_json, reasons_json, provenance_json, llm_usage_json, llm_call_count,
                  error, failure, engine_version, prompt_versions, organization, org_key, year, template, risk,
-                 seconds, created_at, is_current)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1)""",
+                 seconds, created_at, is_current, legacy_json)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?)""",
             (source_id, run_id, config_key, _dumps(config) if config is not None else None, llm_setting,
              result.status, _dumps(record) if record is not None else None,
              _dumps([f.model_dump(mode="json") for f in result.findings]), _dumps(result.reasons),
              _dumps([p.model_dump(mode="json") for p in result.provenance]),
              _dumps([c.model_dump(mode="json") for c in result.llm_usage]), len(result.llm_usage),
              result.error, result.failure, result.engine_version, _dumps(result.prompt_versions),
-             (record or {}).get("organization"), org_key((record or {}).get("organization")),
-             (record or {}).get("year"), (record or {}).get("template"), _risk(result), result.seconds,
-             _now()))
+             who.get("organization"), org_key(who.get("organization")),
+             who.get("year"), (record or {}).get("template"), _risk(result), result.seconds,
+             _now(), _dumps(legacy) if legacy is not None else None))
         eid = int(cur.lastrowid)  # type: ignore[arg-type]
         cell_rows = []
-        for table, row, col, field, value in record_cells(record):
+        for table, row, col, field, value in [*record_cells(record), *legacy_cells(legacy)]:
             p = provenance.get(field)
             cell_rows.append((eid, table, row, col, field, value, p.method if p else None,
                               p.span.start if p and p.span else None, p.span.end if p and p.span else None,
@@ -427,7 +474,7 @@ def current_for_sha(store: Store, sha256: str) -> list[dict[str, Any]]:
 
 def _full(store: Store, row: sqlite3.Row) -> dict[str, Any]:
     d = dict(row)
-    for key in ("record", "reasons", "provenance", "llm_usage", "prompt_versions"):
+    for key in ("record", "legacy", "reasons", "provenance", "llm_usage", "prompt_versions"):
         raw = d.pop(f"{key}_json" if key != "prompt_versions" else key)
         d[key] = json.loads(raw) if raw is not None else None
     d.pop("findings_json", None)

@@ -1,3 +1,3 @@
 """Engine version: bump when extraction rules change results (stored with every result)."""
 
-ENGINE_VERSION = "rules-1"
+ENGINE_VERSION = "rules-2"

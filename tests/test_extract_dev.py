@@ -62,6 +62,12 @@ def test_never_accepted_when_wrong(case: Case, results: dict) -> None:
         assert r.status == "review", r.error
 
 
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_no_template_report_is_taken_as_predating_the_template(case: Case, results: dict) -> None:
+    r = results[case.id]
+    assert r.status != "pretemplate" and r.legacy is None, r.reasons
+
+
 @pytest.mark.parametrize("case", [c for c in CASES if c.id in SUPPORTED],
                          ids=[c.id for c in CASES if c.id in SUPPORTED])
 def test_supported_inputs_are_exact_and_accepted(case: Case, results: dict) -> None:

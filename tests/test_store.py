@@ -15,8 +15,10 @@ from extractor import store as st
 from extractor.crosscheck import check_pair, run_crosschecks
 from extractor.document import Span
 from extractor.errors import StoreError
+from extractor.pipeline import extract_file
 from extractor.record import parse_record, record_to_dict
 from extractor.result import CellProvenance, ExtractionResult, Finding, LLMCall
+from extractor.settings import Settings
 from tests.dev_reports import DEV
 
 
@@ -83,6 +85,43 @@ def test_version_1_database_is_migrated_keeping_its_rows(tmp_path: Path) -> None
         row = st.get_extraction(s, 1)
         assert row is not None and row["path"] == "a.pdf" and row["review_state"] is None
         assert st.list_queue(s)[0]["id"] == 1
+
+
+def test_version_3_database_takes_reports_from_before_the_template(tmp_path: Path) -> None:
+    # version 4 rebuilds the extractions table to widen its status CHECK: rows, reviews, cells and
+    # the foreign keys pointing at it survive
+    path = tmp_path / "v3.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL)")
+    for version, sql in st.MIGRATIONS[:3]:
+        for statement in st._statements(sql):  # type: ignore[arg-type]
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_version VALUES (?, 'then')", (version,))
+    conn.execute("INSERT INTO sources (path, sha256, first_seen) VALUES ('a.pdf', 'x', 'then')")
+    conn.execute("INSERT INTO extractions (source_id, config_key, status, created_at) VALUES (1, 'k', 'review', 'then')")
+    conn.execute("INSERT INTO cells (extraction_id, \"table\", row, col, field, value) "
+                 "VALUES (1, 'applications', 'granted', '6', 'applications.granted[6]', 3)")
+    conn.execute("INSERT INTO reviews (extraction_id, reviewer, decision, created_at) VALUES (1, 'li', 'reject', 'then')")
+    conn.commit()
+    conn.close()
+    old = Path(__file__).parent / "data" / "pre_template" / "2018_80529" / "page.txt"
+    with st.open_store(path) as s:
+        assert st.schema_version(s) == st.LATEST_VERSION
+        row = st.get_extraction(s, 1)
+        assert row is not None and row["review_state"] is None and row["cells"][0]["value"] == 3
+        assert st.review_history(s, 1)[0]["decision"] == "reject"
+        eid = st.save_result(s, extract_file(old, Settings(llm="off")), config_key="k")
+        saved = st.get_extraction(s, eid)
+        assert saved is not None and saved["status"] == "pretemplate" and saved["year"] == 2018
+        assert saved["legacy"]["figures"][0]["this_year"] == 2069
+        assert ("legacy", "active_total", "this_year", 2069) in {
+            (c["table"], c["row"], c["col"], c["value"]) for c in saved["cells"]}
+        assert st.counts_by_status(s) == {"review": 1, "pretemplate": 1}
+        with pytest.raises(sqlite3.IntegrityError):   # still checked, still referenced
+            s.conn.execute("INSERT INTO cells (extraction_id, \"table\", row, col, field) VALUES (99, 'a', 'b', 'c', 'd')")
+        with pytest.raises(sqlite3.IntegrityError):
+            s.conn.execute("INSERT INTO extractions (source_id, config_key, status, created_at) "
+                           "VALUES (1, 'k', 'maybe', 'now')")
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:

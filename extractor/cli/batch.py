@@ -10,6 +10,7 @@ from typing import TextIO
 import click
 
 from ..errors import ConfigError, StoreError
+from ..result import STATUSES
 from . import common
 from .common import db_option, llm_option
 
@@ -38,7 +39,8 @@ class _Renderer:
         assert isinstance(p, Progress)
         c = p.counts
         counts = (f"accepted {c.get('accepted', 0)}  review {c.get('review', 0)}  failed {c.get('failed', 0)}  "
-                  f"skipped {c.get('skipped', 0)}")
+                  + (f"pretemplate {c['pretemplate']}  " if c.get("pretemplate") else "")
+                  + f"skipped {c.get('skipped', 0)}")
         if self.tty:
             now = time.monotonic()
             if p.kind == "item" and now - self.last_draw < 0.1 and p.done < p.total:
@@ -102,10 +104,11 @@ def run_cmd(archives: tuple[Path, ...], db_path: Path | None, llm: str | None, w
         sys.exit(130)
     c = summary.counts
     click.echo(f"Done in {summary.seconds:.1f}s: {summary.total} inputs, accepted {c['accepted']}, "
-               f"review {c['review']}, failed {c['failed']}, skipped (already done) {c['skipped']}"
+               f"review {c['review']}, failed {c['failed']}, before the 2019 template {c['pretemplate']}, "
+               f"skipped (already done) {c['skipped']}"
                + (f"; {summary.reused} identical files reused a stored result" if summary.reused else ""))
     db = summary.db_counts
-    click.echo(f"Database {settings.db_path}: " + ", ".join(f"{k} {db.get(k, 0)}" for k in ("accepted", "review", "failed"))
+    click.echo(f"Database {settings.db_path}: " + ", ".join(f"{k} {db.get(k, 0)}" for k in STATUSES)
                + (f"; {summary.crosscheck_findings} cross-year findings" if summary.crosscheck_findings else ""))
     for title, reasons in (("Top reasons for review", summary.top_review_reasons),
                            ("Failures in this run", summary.top_failure_reasons)):
@@ -121,13 +124,15 @@ def run_cmd(archives: tuple[Path, ...], db_path: Path | None, llm: str | None, w
 @click.option("--layout", type=click.Choice(["long", "wide"]), default="long", show_default=True,
               help="CSV only: long = one line per number (report, table, row, column, value); "
                    "wide = one line per report, one column per cell.")
-@click.option("--status", "statuses", multiple=True, type=click.Choice(["accepted", "review", "failed"]),
-              help="Only reports with this status (repeatable). Default: all.")
+@click.option("--status", "statuses", multiple=True, type=click.Choice(list(STATUSES)),
+              help="Only reports with this status (repeatable; pretemplate: reports from before the 2019 "
+                   "national template, with their legacy record). Default: all.")
 @click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Output file. Default: standard output (jsonl, csv); results.xlsx for xlsx.")
 def export_cmd(db_path: Path | None, fmt: str, layout: str, statuses: tuple[str, ...], out_path: Path | None) -> None:
     """Export the current results: JSONL of canonical records, CSV (long/wide), or an XLSX workbook
-    (表二/表三/表四 sheets with Chinese labels and a 待复核 sheet of reports needing review).
+    (表二/表三/表四 sheets with Chinese labels, a 待复核 sheet of reports needing review and a 旧统计表
+    sheet of the legacy figures of reports from before the 2019 template).
 
     A record a reviewer corrected is exported as corrected."""
     from .. import export as ex
@@ -155,7 +160,9 @@ def export_cmd(db_path: Path | None, fmt: str, layout: str, statuses: tuple[str,
 
 @click.command("review-list")
 @db_option(must_exist=True)
-@click.option("--status", type=click.Choice(["review", "failed", "accepted"]), default="review", show_default=True)
+@click.option("--status", type=click.Choice(["review", "failed", "accepted", "pretemplate"]), default="review",
+              show_default=True, help="pretemplate: reports from before the 2019 national template (never in the "
+              "review queue).")
 @click.option("--all", "show_all", is_flag=True, help="Include reports a reviewer already decided.")
 @click.option("--limit", type=click.IntRange(1), default=100, show_default=True)
 def review_list_cmd(db_path: Path | None, status: str, show_all: bool, limit: int) -> None:
@@ -165,12 +172,14 @@ def review_list_cmd(db_path: Path | None, status: str, show_all: bool, limit: in
     settings = common.settings(db_path=db_path)
     try:
         with open_store(settings.db_path, create=False) as store:
-            state = None if show_all else "pending"
+            # reports from before the template are never awaiting review: list them all
+            state = None if show_all or status == "pretemplate" else "pending"
             rows = list_queue(store, status=status, review_state=state, limit=limit)
             total = count_queue(store, status=status, review_state=state)
+            older = count_queue(store, status="pretemplate", review_state=None) if status == "review" else 0
     except StoreError as e:
         raise click.ClickException(str(e)) from e
-    click.echo(f"{total} reports with status {status}" + ("" if show_all else " awaiting review")
+    click.echo(f"{total} reports with status {status}" + ("" if state is None else " awaiting review")
                + (f" (showing {len(rows)})" if total > len(rows) else ""))
     for r in rows:
         who = " ".join(str(x) for x in (r["organization"], r["year"]) if x)
@@ -181,6 +190,9 @@ def review_list_cmd(db_path: Path | None, status: str, show_all: bool, limit: in
             click.echo(f"    - {reason[:200]}")
         if len(reasons) > 6:
             click.echo(f"    ... {len(reasons) - 6} more")
+    if older:
+        click.echo(f"({older} reports predate the 2019 national template: not in the queue; "
+                   "`--status pretemplate` lists them)")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -74,5 +74,8 @@ def regressions(metrics: Metrics, baseline: Baseline) -> list[str]:
         problems.append(f"exact reports {metrics.exact} fell below the baseline {baseline.exact}")
     if metrics.silent_errors > 0:
         problems.append(f"{metrics.silent_errors} silent error(s): accepted results that are wrong")
+    if metrics.pretemplate > 0:
+        problems.append(f"{metrics.pretemplate} labelled template report(s) taken as predating the national "
+                        "template")
     return problems
 

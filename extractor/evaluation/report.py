@@ -74,6 +74,7 @@ _COLUMNS: list[tuple[str, str]] = [
     ("accepted", "accepted"),
     ("review", "review"),
     ("failed", "failed"),
+    ("pre-2019", "pretemplate"),
     ("silent", "silent_errors"),
     ("rev prec", "review_precision"),
     ("incons", "_incons"),

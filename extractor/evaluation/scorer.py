@@ -81,6 +81,7 @@ class Metrics(BaseModel):
     accepted_rate: float | None
     review: int
     failed: int
+    pretemplate: int                 # taken as predating the national template (every gold report is a template one)
     crashed: int
     silent_errors: int
     accepted_org_mismatch: int
@@ -202,6 +203,7 @@ def aggregate(scores: Iterable[CaseScore]) -> Metrics:
         accepted_rate=_ratio(len(accepted), n),
         review=len(review),
         failed=sum(c.status == "failed" for c in s),
+        pretemplate=sum(c.status == "pretemplate" for c in s),
         crashed=sum(c.crashed for c in s),
         silent_errors=sum(c.silent_error for c in s),
         accepted_org_mismatch=sum(not c.organization_ok for c in accepted),
@@ -260,12 +262,13 @@ class FieldErrors(BaseModel):
 def field_errors(scores: Iterable[CaseScore]) -> FieldErrors:
     """Per-field error counts over the cases that produced a record.
 
-    Failed cases are left out: they would add every gold cell and hide which fields the
-    extraction actually gets wrong (they are counted in cell accuracy and `failed`).
+    Failed cases (and those taken as predating the template: no record either) are left out: they
+    would add every gold cell and hide which fields the extraction actually gets wrong (they are
+    counted in cell accuracy, `failed` and `pretemplate`).
     """
     cell, row, column = Counter[str](), Counter[str](), Counter[str]()
     for c in scores:
-        if c.status == "failed":
+        if c.status in ("failed", "pretemplate"):
             continue
         for w in c.wrong_cells:
             cell[w.path] += 1

@@ -7,6 +7,7 @@
     table3.py    section 三 (依申请), glued runs split by the table's sums
     table4.py    section 四 (复议/诉讼)
     metadata.py  the issuing agency and the year
+    legacy_table.py  the old statistics table of reports from before the national template
 """
 
 from __future__ import annotations

@@ -97,13 +97,15 @@ class TextUpload(BaseModel):
 class ExtractionOut(BaseModel):
     id: int
     created: bool | None = Field(default=None, description="POST only: false when this content was already extracted")
-    status: Literal["accepted", "review", "failed"]
+    status: Literal["accepted", "review", "failed", "pretemplate"]
     review_state: str | None = Field(description="null: not reviewed; else the last decision")
     source: str
     sha256: str
     size: int | None = None
     format: str | None = None
     record: dict[str, Any] | None = Field(description="as extracted")
+    legacy: dict[str, Any] | None = Field(default=None, description="status pretemplate: the legacy record of a "
+                                          "report from before the 2019 national template (README)")
     reviewed_record: dict[str, Any] | None = Field(description="as the last review left it (null if none)")
     findings: list[dict[str, Any]]
     reasons: list[str]
@@ -367,7 +369,7 @@ def create_app(settings: Settings, *, llm: object | None = None) -> FastAPI:
         return {
             "id": e["id"], "created": created, "status": e["status"], "review_state": e["review_state"],
             "source": e["path"], "sha256": e["sha256"], "size": e["size"], "format": e["format"],
-            "record": e["record"], "reviewed_record": latest["record"] if latest else None,
+            "record": e["record"], "legacy": e.get("legacy"), "reviewed_record": latest["record"] if latest else None,
             "findings": e["findings"], "reasons": e["reasons"] or [], "provenance": e["provenance"] or [],
             "error": e["error"], "risk": e["risk"], "engine_version": e["engine_version"],
             "created_at": e["created_at"], "is_current": bool(e["is_current"]),
@@ -525,10 +527,11 @@ def create_app(settings: Settings, *, llm: object | None = None) -> FastAPI:
         return {**page_out(extraction_id, size), "boxes": boxes}
 
     @app.get("/v1/queue", response_model=QueueOut, tags=["queue"])
-    def queue(status: Literal["review", "accepted", "failed", "any"] = "review",
+    def queue(status: Literal["review", "accepted", "failed", "pretemplate", "any"] = "review",
               review_state: Literal["pending", "reviewed", "accept", "reject", "source_inconsistent", "any"] = "pending",
               limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)) -> dict[str, Any]:
-        """Current extractions, riskiest first, then oldest. Default: waiting for review."""
+        """Current extractions, riskiest first, then oldest. Default: waiting for review (reports from
+        before the 2019 national template, status `pretemplate`, are never in it)."""
         s = None if status == "any" else status
         r = None if review_state == "any" else review_state
         rows = st.list_queue(store, status=s, review_state=r, limit=limit, offset=offset)
@@ -583,11 +586,11 @@ def create_app(settings: Settings, *, llm: object | None = None) -> FastAPI:
 
     page_filters: dict[str, tuple[str | None, str | None]] = {
         "review": ("review", "pending"), "reviewed": (None, "reviewed"),
-        "accepted": ("accepted", None), "failed": ("failed", None),
+        "accepted": ("accepted", None), "failed": ("failed", None), "pretemplate": ("pretemplate", None),
     }
 
     @app.get("/review", include_in_schema=False, response_class=HTMLResponse)
-    def queue_page(status: Literal["review", "reviewed", "accepted", "failed"] = "review",
+    def queue_page(status: Literal["review", "reviewed", "accepted", "failed", "pretemplate"] = "review",
                    limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
                    done: int | None = None) -> HTMLResponse:
         s, r = page_filters[status]

@@ -36,6 +36,7 @@ STATUS_LABELS = {
     "accepted": "自动通过",
     "failed": "失败",
     "reviewed": "已审核",
+    "pretemplate": "模板施行前的报告",
 }
 
 DECISION_LABELS = {
@@ -58,7 +59,8 @@ def _page(title: str, body: str, *, scripts: Iterable[str] = ()) -> str:
         f"{script_tags}</head><body>"
         "<header class=\"top\"><a href=\"/review\" class=\"brand\">政府信息公开年报 · 审核队列</a>"
         "<nav><a href=\"/review?status=review\">待审核</a> <a href=\"/review?status=reviewed\">已审核</a> "
-        "<a href=\"/review?status=accepted\">自动通过</a> <a href=\"/review?status=failed\">失败</a></nav>"
+        "<a href=\"/review?status=accepted\">自动通过</a> <a href=\"/review?status=failed\">失败</a> "
+        "<a href=\"/review?status=pretemplate\">模板施行前</a></nav>"
         "</header>"
         f"{body}</body></html>"
     )
