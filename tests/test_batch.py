@@ -138,8 +138,9 @@ def test_counts_add_up(batch_run) -> None:
     conn.close()
     n = len(batch_run["expected"])
     first, second = runs
-    assert first["accepted"] + first["review"] + first["failed"] == n and first["skipped"] == 0
-    assert second == {"accepted": 0, "review": 0, "failed": 0, "skipped": n, "reused": 0, "extracted": 0}
+    assert first["accepted"] + first["review"] + first["failed"] + first["pretemplate"] == n and first["skipped"] == 0
+    assert second == {"accepted": 0, "review": 0, "failed": 0, "pretemplate": 0, "skipped": n, "reused": 0,
+                      "extracted": 0}
     by_status: dict[str, int] = {}
     for r in current_rows(batch_run["db"]):
         by_status[r["status"]] = by_status.get(r["status"], 0) + 1

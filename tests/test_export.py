@@ -96,7 +96,7 @@ def test_xlsx_sheets_with_chinese_labels(db: dict, tmp_path: Path) -> None:
     out = tmp_path / "results.xlsx"
     CliRunner().invoke(main, ["export", "--db", str(db["path"]), "--format", "xlsx", "--out", str(out)], env=ENV)
     wb = load_workbook(out, read_only=True)
-    assert wb.sheetnames == ["表二（2021）", "表二（2019）", "表三", "表四", "待复核"]
+    assert wb.sheetnames == ["表二（2021）", "表二（2019）", "表三", "表四", "待复核", "旧统计表"]
     with_record = [r for r in db["rows"].values() if r["record"]]
     t3 = list(wb["表三"].iter_rows(values_only=True))
     assert list(t3[0]) == ["报告", "机关", "年度", "状态", "行", *APPLICANT_COLUMNS]
