@@ -243,6 +243,15 @@ def test_old_statistics_table_is_read_as_labelled(name: str, results: dict) -> N
     assert len(legacy.source_inconsistencies) == PRINTED_INCONSISTENT.get(name, 0)
 
 
+def test_a_real_table_is_read_cell_by_cell() -> None:
+    # the 2014 report with its table as <td> cells (derived-table.html, see its source.json)
+    r = extract_file(DATA / "2014_80791" / "derived-table.html", SETTINGS)
+    assert r.status == "pretemplate" and r.format == "html"
+    got = [(f.name, f.key, f.this_year, f.cumulative) for f in r.legacy.figures if f.source == "table"]
+    assert got == _labels(LABELS["2014_80791"])
+    assert {p.method for p in r.provenance} == {"grid_cell"}
+
+
 @pytest.mark.parametrize("name", LABELS)
 def test_every_number_has_its_provenance_in_the_source(name: str, results: dict) -> None:
     r = results[name]
