@@ -8,6 +8,7 @@ Public API (README "Use it from Python"):
     Settings                      every knob, read from EXTRACTOR_* (Settings.from_env())
     ExtractionResult, Finding, CellProvenance, Document
     parse_record(dict) -> Record2021 | Record2019, record_to_dict(record)   FORMAT.md's record
+    LegacyRecord                  result.legacy: a report from before the 2019 template (status pretemplate)
     ExtractorError and its subclasses (the tree is drawn in extractor.errors)
 """
 
@@ -26,6 +27,7 @@ from .errors import (
     StoreError,
     UnsupportedFormatError,
 )
+from .legacy import LegacyRecord
 from .llm import open_llm
 from .load import load_document
 from .pipeline import extract_bytes, extract_file
@@ -37,7 +39,7 @@ from .version import ENGINE_VERSION
 __all__ = [
     "CellProvenance", "ConfigError", "Document", "ENGINE_VERSION", "EncodingError",
     "ExtractionError", "ExtractionResult", "ExtractorError", "Finding", "InputLimitError",
-    "LLMError", "LLMOutputError", "LLMTransportError", "LoadError", "LocalModelError",
+    "LLMError", "LegacyRecord", "LLMOutputError", "LLMTransportError", "LoadError", "LocalModelError",
     "Record2019", "Record2021", "Settings", "StoreError", "UnsupportedFormatError",
     "extract_bytes", "extract_file", "load_document", "open_llm", "parse_record", "record_to_dict",
 ]

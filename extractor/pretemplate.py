@@ -1,6 +1,6 @@
 """Reports from before the national template: recognise them and read their legacy record.
 
-A report predates the template when none of the template's own tables (表三, 表四) is there and
+A report predates the template when none of the template's own tables (表三, 表四 as a table) is there and
 either its year is before 2019 or it prints the old statistics table. It is then not read as a
 template record at all (every template cell would be a zero nobody printed): its old table and
 its "none received" sentences become a `LegacyRecord` with provenance, and the result's status
@@ -27,8 +27,9 @@ _COLUMN_ROLES = {"this_year": "本年度", "cumulative": "历年累计"}
 
 def predates_template(tables: Tables, legacy_table: LegacyTable | None) -> str | None:
     """Why the report is taken as predating the national template, or None."""
-    if tables.table3 is not None or tables.table4.status != "absent":
-        return None
+    t4 = tables.table4
+    if tables.table3 is not None or (t4.status != "absent" and t4.arrangement != "prose"):
+        return None   # a table of the template: 表四 told in sentences is no sign of it (old reports do that)
     year = tables.metadata.year
     if year is not None and year < TEMPLATE_FIRST_YEAR:
         return f"report year {year} predates the {TEMPLATE_FIRST_YEAR} national template"

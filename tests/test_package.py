@@ -20,7 +20,7 @@ from tests.fault_server import FaultServer, Reply, completion
 PUBLIC = [
     "CellProvenance", "ConfigError", "Document", "ENGINE_VERSION", "EncodingError", "ExtractionError",
     "ExtractionResult", "ExtractorError", "Finding", "InputLimitError", "LLMError", "LLMOutputError",
-    "LLMTransportError", "LoadError", "LocalModelError", "Record2019", "Record2021", "Settings",
+    "LLMTransportError", "LegacyRecord", "LoadError", "LocalModelError", "Record2019", "Record2021", "Settings",
     "StoreError", "UnsupportedFormatError", "extract_bytes", "extract_file", "load_document",
     "open_llm", "parse_record", "record_to_dict",
 ]
