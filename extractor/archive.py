@@ -5,11 +5,17 @@ from __future__ import annotations
 import fnmatch
 import io
 import os
+import re
+import stat
 import zipfile
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Iterator, Sequence
 
+from .errors import LoadError
+from .load.read import read_input, too_big
+from .names import as_text
 from .settings import Settings
 
 DEFAULT_INCLUDE: tuple[str, ...] = ("*.html", "*.htm", "*.pdf", "*.docx", "*.doc", "*.txt", "*.md", "*.zip")
@@ -19,12 +25,17 @@ _CHUNK = 1 << 20
 
 @dataclass(frozen=True)
 class Item:
-    """One input: its name (path, or zip path with '!'), and its bytes or why it cannot be read."""
+    """One input: its name (path, or zip path with '!'), and its bytes or why it cannot be read.
+
+    Names are text (`names.as_text`: file names that are not UTF-8 keep their bytes as escapes).
+    A zip member whose name occurs twice in its archive is named with its position as well
+    ('a.zip!x.pdf#3', `duplicate_name`), so the two never stand for each other."""
 
     name: str
     data: bytes | None = None
     error: str | None = None          # set: this item failed before extraction (limit, bad zip ...)
     size: int | None = None
+    duplicate_name: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,7 +63,7 @@ def make_filters(include: Sequence[str] | None, exclude: Sequence[str] | None,
                  db_path: Path | None = None) -> Filters:
     skip: set[str] = set()
     if db_path is not None:
-        base = str(Path(db_path).resolve())
+        base = os.path.realpath(db_path)
         skip = {base, base + "-wal", base + "-shm", base + "-journal"}
     return Filters(tuple(include) if include else DEFAULT_INCLUDE, tuple(exclude or ()), frozenset(skip))
 
@@ -62,51 +73,66 @@ def _is_zip_name(name: str) -> bool:
 
 
 def iter_items(roots: Sequence[str | Path], settings: Settings, filters: Filters) -> Iterator[Item]:
-    """Every input under `roots` (files, folders recursively, zip members), lazily, in a stable order."""
+    """Every input under `roots` (files, folders recursively, zip members), lazily, in a stable order.
+
+    Every entry that is meant as an input ends as exactly one item: its bytes, or why not (a
+    FIFO or device inside a folder, a symbolic link loop, an unreadable folder, a bad zip member)."""
     for root in roots:
         rp = Path(root)
         if rp.is_dir():
-            for path, rel in _walk(rp):
-                if str(path.resolve()) in filters.skip_paths or not filters.wanted(rel):
+            for path, rel, error in _walk(rp):
+                if error is not None:
+                    yield Item(name=as_text(str(path)), error=error)
                     continue
-                yield from _file_items(path, settings, filters)
-        elif rp.exists():
-            if str(rp.resolve()) not in filters.skip_paths:
-                yield from _file_items(rp, settings, filters)   # named explicitly: no include filter
-        else:
-            yield Item(name=str(rp), error=f"{rp}: no such file or folder")
+                if os.path.realpath(path) in filters.skip_paths or not filters.wanted(rel):
+                    continue
+                yield from _file_items(path, settings, filters, walked=True)
+        elif not os.path.lexists(rp):
+            yield Item(name=as_text(str(rp)), error=f"{as_text(str(rp))}: no such file or folder")
+        elif os.path.realpath(rp) not in filters.skip_paths:
+            yield from _file_items(rp, settings, filters, walked=False)   # named explicitly: no include filter
 
 
-def _walk(root: Path) -> Iterator[tuple[Path, str]]:
-    for dirpath, dirnames, filenames in os.walk(root):
+def _walk(root: Path) -> Iterator[tuple[Path, str, str | None]]:
+    """(path, path below root, None) for each file; (folder, '', why) for a folder that cannot be read."""
+    errors: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(root, onerror=errors.append):
+        while errors:
+            e = errors.pop(0)
+            where = as_text(str(e.filename or dirpath))
+            yield Path(e.filename or dirpath), "", f"{where}: cannot read folder: {e.strerror or e}"
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for f in sorted(filenames):
             if f.startswith("."):
                 continue
             p = Path(dirpath) / f
-            yield p, p.relative_to(root).as_posix()
+            yield p, p.relative_to(root).as_posix(), None
+    for e in errors:
+        yield Path(e.filename or root), "", f"{as_text(str(e.filename or root))}: cannot read folder: {e.strerror or e}"
 
 
-def _file_items(path: Path, settings: Settings, filters: Filters) -> Iterator[Item]:
-    name = str(path)
+def _file_items(path: Path, settings: Settings, filters: Filters, *, walked: bool) -> Iterator[Item]:
+    """One file as items: a folder's FIFOs and devices are refused unopened; anything else is read
+    with the size cap (read.read_input), a zip archive opened into its members."""
+    name = as_text(str(path))
     try:
-        size = path.stat().st_size
-    except OSError as e:
-        yield Item(name=name, error=f"{name}: cannot read file: {e.strerror or e}")
-        return
-    if size > settings.max_file_bytes:
-        yield Item(name=name, size=size, error=f"{name}: file is {size} bytes, over the limit of "
-                   f"{settings.max_file_bytes} (EXTRACTOR_MAX_FILE_BYTES)")
-        return
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        yield Item(name=name, size=size, error=f"{name}: cannot read file: {e.strerror or e}")
+        data = read_input(path, settings, regular_only=walked)
+    except LoadError as e:
+        size = _size(path)
+        yield Item(name=name, size=size, error=str(e))
         return
     if _is_zip_name(name) and zipfile.is_zipfile(io.BytesIO(data)):
         yield from _zip_items(name, data, 1, settings, filters)
     else:
         yield Item(name=name, data=data, size=len(data))
+
+
+def _size(path: Path) -> int | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size if stat.S_ISREG(st.st_mode) else None
 
 
 def _member_name(info: zipfile.ZipInfo) -> str:
@@ -140,10 +166,17 @@ def _zip_items(name: str, data: bytes, depth: int, settings: Settings, filters: 
                    f"limit of {settings.max_zip_total_bytes} (EXTRACTOR_MAX_ZIP_TOTAL_BYTES)")
         return
     total = 0
+    names = Counter(_member_name(i) for i in infos)
     with zf:
-        for info in sorted(infos, key=lambda i: i.filename):
+        for index, info in sorted(enumerate(infos, 1), key=lambda x: (x[1].filename, x[0])):
             rel = _member_name(info)
-            member = f"{name}{ZIP_SEP}{rel}"
+            duplicate = names[rel] > 1
+            member = f"{name}{ZIP_SEP}{rel}" + (f"#{index}" if duplicate else "")
+            if _escapes(rel):
+                yield Item(name=member, size=info.file_size, duplicate_name=duplicate,
+                           error=f"{member}: zip member name points outside the archive ('..' or an "
+                                 "absolute path); refused")
+                continue
             if not filters.wanted(rel):
                 continue
             item = _read_member(zf, info, member, settings, settings.max_zip_total_bytes - total)
@@ -151,7 +184,13 @@ def _zip_items(name: str, data: bytes, depth: int, settings: Settings, filters: 
             if item.data is not None and _is_zip_name(rel) and zipfile.is_zipfile(io.BytesIO(item.data)):
                 yield from _zip_items(member, item.data, depth + 1, settings, filters)
             else:
-                yield item
+                yield replace(item, duplicate_name=duplicate)
+
+
+def _escapes(rel: str) -> bool:
+    """A member name that would leave the folder it is extracted into: '..' parts or an absolute path."""
+    parts = re.split(r"[\\/]", rel)
+    return rel.startswith(("/", "\\")) or bool(re.match(r"[A-Za-z]:", rel)) or ".." in parts
 
 
 def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: str, settings: Settings,
@@ -159,8 +198,7 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: str, settin
     if info.flag_bits & 0x1:
         return Item(name=member, size=info.file_size, error=f"{member}: encrypted zip member, cannot be read")
     if info.file_size > settings.max_file_bytes:
-        return Item(name=member, size=info.file_size, error=f"{member}: member is {info.file_size} bytes, over the "
-                    f"limit of {settings.max_file_bytes} (EXTRACTOR_MAX_FILE_BYTES)")
+        return Item(name=member, size=info.file_size, error=str(too_big(member, info.file_size, settings)))
     ratio = info.file_size / max(info.compress_size, 1)
     if info.file_size > _CHUNK and ratio > settings.max_zip_ratio:
         return Item(name=member, size=info.file_size, error=f"{member}: compression ratio {ratio:.0f}:1 is over the "
@@ -176,10 +214,11 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: str, settin
                     break
                 out += chunk
                 if len(out) > limit:
-                    which = ("EXTRACTOR_MAX_FILE_BYTES" if limit == settings.max_file_bytes
-                             else "EXTRACTOR_MAX_ZIP_TOTAL_BYTES")
+                    if limit == settings.max_file_bytes:
+                        return Item(name=member, size=info.file_size, error=str(too_big(member, None, settings)))
                     return Item(name=member, size=info.file_size, error=f"{member}: decompresses past {limit} bytes "
-                                f"(declared {info.file_size}), over the limit ({which}): possible zip bomb")
+                                f"(declared {info.file_size}), over the limit (EXTRACTOR_MAX_ZIP_TOTAL_BYTES): "
+                                "possible zip bomb")
                 if len(out) > _CHUNK and len(out) / max(info.compress_size, 1) > settings.max_zip_ratio:
                     return Item(name=member, size=info.file_size, error=f"{member}: decompresses at a ratio over "
                                 f"{settings.max_zip_ratio:g}:1 (EXTRACTOR_MAX_ZIP_RATIO): possible zip bomb")
@@ -193,14 +232,18 @@ def estimate_count(roots: Sequence[str | Path], filters: Filters) -> int:
     n = 0
     for root in roots:
         rp = Path(root)
-        paths = [p for p, rel in _walk(rp) if filters.wanted(rel)] if rp.is_dir() else [rp]
+        paths = [p for p, rel, err in _walk(rp) if err or filters.wanted(rel)] if rp.is_dir() else [rp]
         for p in paths:
-            if _is_zip_name(p.name):
-                try:
-                    with zipfile.ZipFile(p) as zf:
-                        n += sum(1 for i in zf.infolist() if not i.is_dir() and filters.wanted(_member_name(i)))
-                    continue
-                except (zipfile.BadZipFile, OSError, ValueError):
-                    pass
-            n += 1
+            n += _zip_count(p, filters) if _is_zip_name(p.name) else 1
     return n
+
+
+def _zip_count(path: Path, filters: Filters) -> int:
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return 1      # never open a FIFO or a device to count it
+        with zipfile.ZipFile(path) as zf:
+            return sum(1 for i in zf.infolist() if not i.is_dir() and (
+                _escapes(_member_name(i)) or filters.wanted(_member_name(i))))
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return 1

@@ -1,30 +1,33 @@
-"""The batch run: walk the inputs, skip what is done, extract the rest on worker processes, store each.
+"""The batch run: walk the inputs, skip what is done, extract the rest in worker processes, store each.
 
 The parent process walks the archives, hashes every input, decides what to skip (same content and
-same extraction configuration already stored as current), sends the rest to a process pool and is
-the only writer of the database (one transaction per report, so a killed run loses nothing and
-duplicates nothing when started again). Progress is reported through a callback; the library
-never prints.
+same extraction configuration already stored as current), sends the rest to killable worker
+processes (workers.py: a time and memory limit per input) and is the only writer of the database
+(one transaction per report, so a killed run loses nothing and duplicates nothing when started
+again). Parallel runs on one database share the work: each content is claimed before it is
+extracted, and what another live run has claimed is taken from its result. Progress is reported
+through a callback; the library never prints.
 """
 
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import time
-from collections import Counter, deque
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Literal, Sequence
 
 from . import store as st
 from .archive import Item, estimate_count, iter_items, make_filters
+from .errors import StoreError
+from .names import format_from_name
 from .result import ExtractionResult
 from .reuse import ExtractionConfig, extraction_config, still_valid
 from .settings import Settings
 from .version import ENGINE_VERSION
+from .workers import Workers
 
 Counts = dict[str, int]
 KINDS = ("accepted", "review", "failed", "pretemplate", "skipped")   # pretemplate: before the 2019 template
@@ -32,9 +35,10 @@ KINDS = ("accepted", "review", "failed", "pretemplate", "skipped")   # pretempla
 
 @dataclass
 class Progress:
-    """One progress event. `kind`: start | item | finish."""
+    """One progress event. `kind`: start | item | notice (said once, e.g. the model server is no
+    longer called) | finish."""
 
-    kind: Literal["start", "item", "finish"]
+    kind: Literal["start", "item", "notice", "finish"]
     done: int
     total: int                                   # estimated number of inputs
     counts: Counts
@@ -69,38 +73,13 @@ class BatchSummary:
     crosscheck_findings: int
     extracted: int = 0                            # items actually sent to the extractor
     llm_calls: int = 0
+    duplicate_members: int = 0                    # zip members whose name another member shares
+    shared: int = 0                               # taken from a parallel run's result
+    notices: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
         return sum(self.counts.values())
-
-
-# ---- worker side -------------------------------------------------------------------------------
-
-_worker_llm: object | None = None     # per worker process: the LLM client (set by the initializer)
-_worker_session: object | None = None
-
-
-def _init_worker(settings: Settings) -> None:
-    global _worker_llm, _worker_session
-    if settings.llm == "off":
-        return
-    import logging
-
-    # a worker is a process of the CLI's: instructor's per-call error logs stay quiet there too
-    logging.getLogger("instructor").setLevel(logging.CRITICAL)
-    from .llm import open_llm
-    _worker_session = open_llm(settings)
-    _worker_llm = _worker_session.__enter__()
-    import atexit
-
-    atexit.register(_worker_session.__exit__, None, None, None)
-
-
-def _work(data: bytes, name: str, settings: Settings) -> ExtractionResult:
-    from .pipeline import extract_bytes  # never raises for a bad item (nor for a bug)
-
-    return extract_bytes(data, name, settings, llm=_worker_llm)  # type: ignore[arg-type]
 
 
 # ---- parent side -------------------------------------------------------------------------------
@@ -110,7 +89,6 @@ class _Pending:
     name: str
     data: bytes
     sha: str
-    attempts: int = 0
 
 
 @dataclass
@@ -120,19 +98,19 @@ class _State:
     reused: int = 0
     extracted: int = 0
     llm_calls: int = 0
+    duplicates: int = 0
+    shared: int = 0
+    notices: list[str] = field(default_factory=list)
+
+
+_DEFER_BYTES = 256 * 1024 * 1024     # inputs held while a parallel run extracts the same content
 
 
 def _failed_result(item: Item) -> ExtractionResult:
     sha = hashlib.sha256(item.data).hexdigest() if item.data is not None else None
     return ExtractionResult(source=item.name, status="failed", error=item.error, reasons=[item.error or "failed"],
                             failure="input", sha256=sha, size=item.size, engine_version=ENGINE_VERSION,
-                            format=_guess_format(item.name))
-
-
-def _guess_format(name: str) -> str | None:
-    ext = name.rsplit(".", 1)[-1].lower() if "." in name.rsplit("/", 1)[-1] else ""
-    return {"htm": "html", "html": "html", "pdf": "pdf", "docx": "docx", "doc": "doc", "txt": "txt",
-            "md": "md", "zip": "zip"}.get(ext)
+                            format=format_from_name(item.name))
 
 
 def run_batch(roots: Sequence[str | Path], settings: Settings, db_path: str | Path, *,
@@ -141,30 +119,24 @@ def run_batch(roots: Sequence[str | Path], settings: Settings, db_path: str | Pa
               llm_base_url: str | None = None, crosscheck: bool = True) -> BatchSummary:
     """Process every input under `roots` into the database at `db_path`; returns the run's summary.
 
-    `llm_base_url`: the OpenAI-compatible server every worker should use (e.g. the local server the
-    CLI started); it overrides settings.llm_base_url so workers never start servers of their own.
+    `llm_base_url`: the OpenAI-compatible server every worker should use; otherwise
+    settings.llm_base_url, or the built-in local server, started when a report first needs it.
     Raises StoreError / ConfigError (stop the run); never raises for a bad input.
     """
-    config = extraction_config(settings)   # before the server URL is filled in: same key either way
-    local_server = None
-    if llm_base_url:
-        settings = settings.model_copy(update={"llm_base_url": llm_base_url})
-    elif settings.llm != "off" and not settings.llm_base_url:
-        # One shared local server for all workers (each would otherwise start its own).
-        from .llm.local_server import start_local_server
+    from .llm import open_llm_url
 
-        local_server = start_local_server(settings)
-        settings = settings.model_copy(update={"llm_base_url": local_server.base_url})
-    try:
-        return _run(roots, settings, config, db_path, include, exclude, on_progress, crosscheck)
-    finally:
-        if local_server is not None:
-            local_server.stop()
+    config = extraction_config(settings)
+    with open_llm_url(settings, llm_base_url) as url:
+        notices: list[str] = []
+        with Workers(settings, _pool_size(settings), llm_url=url, on_notice=notices.append) as workers:
+            return _run(roots, settings, config, db_path, include, exclude, on_progress, crosscheck,
+                        workers, notices)
 
 
 def _run(roots: Sequence[str | Path], settings: Settings, config: ExtractionConfig, db_path: str | Path,
          include: Sequence[str] | None, exclude: Sequence[str] | None,
-         on_progress: Callable[[Progress], None] | None, crosscheck: bool) -> BatchSummary:
+         on_progress: Callable[[Progress], None] | None, crosscheck: bool,
+         workers: Workers, notices: list[str]) -> BatchSummary:
     from .crosscheck import run_crosschecks
 
     filters = make_filters(include, exclude, Path(db_path))
@@ -172,9 +144,11 @@ def _run(roots: Sequence[str | Path], settings: Settings, config: ExtractionConf
     state = _State()
     emit = on_progress or (lambda p: None)
     total = estimate_count(roots, filters)
+    # a claim outlives the wait in the window and the extraction itself; a dead run's claims end at once
+    claim_ttl = 3 * settings.file_timeout_s + 60
 
-    def progress(kind: Literal["start", "item", "finish"], name: str | None = None, status: str | None = None,
-                 detail: str | None = None) -> None:
+    def progress(kind: Literal["start", "item", "notice", "finish"], name: str | None = None,
+                 status: str | None = None, detail: str | None = None) -> None:
         emit(Progress(kind=kind, done=state.done, total=max(total, state.done), counts=dict(state.counts),
                       elapsed_s=time.perf_counter() - started, name=name, status=status, detail=detail))
 
@@ -186,14 +160,28 @@ def _run(roots: Sequence[str | Path], settings: Settings, config: ExtractionConf
         def finish_item(name: str, status: str, detail: str | None = None) -> None:
             state.counts[status] += 1
             state.done += 1
+            while len(state.notices) < len(notices):      # said once, in the parent's thread
+                state.notices.append(notices[len(state.notices)])
+                progress("notice", detail=state.notices[-1])
             progress("item", name, status, detail)
 
         # identical content met again while its first copy is still being extracted: wait for it
         waiting: dict[str, list[tuple[str, int]]] = {}
 
         def save(result: ExtractionResult, name: str) -> None:
-            eid = st.save_result(store, result, config_key=config.key, config=config.detail,
-                                 llm_setting=config.llm, run_id=run_id, path=name)
+            try:
+                eid = st.save_result(store, result, config_key=config.key, config=config.detail,
+                                     llm_setting=config.llm, run_id=run_id, path=name)
+            except StoreError:
+                raise
+            except Exception as e:  # a result the store cannot take is our bug: this item fails, the run goes on
+                reason = (f"internal error while storing the result ({type(e).__name__}: {e}); "
+                          "please report it with the file")
+                result = ExtractionResult(source=name, status="failed", error=f"{name}: {reason}", reasons=[reason],
+                                          failure="internal", sha256=result.sha256, size=result.size,
+                                          engine_version=ENGINE_VERSION, format=result.format)
+                eid = st.save_result(store, result, config_key=config.key, config=config.detail,
+                                     llm_setting=config.llm, run_id=run_id, path=name)
             state.llm_calls += len(result.llm_usage)
             finish_item(name, result.status, result.error or (result.reasons[0] if result.reasons else None))
             for other, size in waiting.pop(result.sha256 or "", []):
@@ -201,8 +189,25 @@ def _run(roots: Sequence[str | Path], settings: Settings, config: ExtractionConf
                 state.reused += 1
                 finish_item(other, result.status, "same content as " + name)
 
+        def done_already(name: str, sha: str, size: int) -> bool:
+            """Stored as current (skip), or stored for the same content elsewhere (copy)."""
+            prev = st.current_for_path(store, name)
+            if prev and prev["sha256"] == sha and still_valid(prev, config):
+                finish_item(name, "skipped")
+                return True
+            for other in st.current_for_sha(store, sha):
+                if other["path"] != name and still_valid(other, config):
+                    st.copy_extraction(store, other["id"], path=name, size=size, run_id=run_id)
+                    state.reused += 1
+                    finish_item(name, other["status"], "same content as " + other["path"])
+                    return True
+            return False
+
+        deferred: list[_Pending] = []    # claimed by a parallel run: taken from its result later
+
         def triage(item: Item) -> _Pending | None:
             """Store or skip what needs no extraction; return what must be extracted."""
+            state.duplicates += item.duplicate_name
             if item.data is None:
                 prev = st.current_for_path(store, item.name)
                 if prev and prev["status"] == "failed" and prev["error"] == item.error:
@@ -211,33 +216,49 @@ def _run(roots: Sequence[str | Path], settings: Settings, config: ExtractionConf
                     save(_failed_result(item), item.name)
                 return None
             sha = hashlib.sha256(item.data).hexdigest()
-            prev = st.current_for_path(store, item.name)
-            if prev and prev["sha256"] == sha and still_valid(prev, config):
-                finish_item(item.name, "skipped")
+            if done_already(item.name, sha, len(item.data)):
                 return None
-            for other in st.current_for_sha(store, sha):
-                if other["path"] != item.name and still_valid(other, config):
-                    st.copy_extraction(store, other["id"], path=item.name, size=len(item.data), run_id=run_id)
-                    state.reused += 1
-                    finish_item(item.name, other["status"], "same content as " + other["path"])
-                    return None
             if sha in waiting:
                 waiting[sha].append((item.name, len(item.data)))
                 return None
+            pending = _Pending(item.name, item.data, sha)
+            claimed = st.claim(store, sha, config.key, run_id=run_id, ttl_s=claim_ttl)
+            if not claimed and sum(len(p.data) for p in deferred) + len(item.data) <= _DEFER_BYTES:
+                deferred.append(pending)      # a parallel run is extracting it: take its result later
+                return None
             waiting[sha] = []
-            return _Pending(item.name, item.data, sha)
+            return pending
 
-        _extract_all((p for p in map(triage, iter_items(roots, settings, filters)) if p is not None),
-                     settings, state, save)
+        def settle_deferred() -> _Pending | None:
+            """A deferred input this run must extract itself now (the other run gave it up), if any;
+            the ones the other run stored are stored from its results."""
+            for p in list(deferred):
+                if done_already(p.name, p.sha, len(p.data)):
+                    state.shared += 1
+                    deferred.remove(p)
+                elif not st.claim_active(store, p.sha, config.key) and \
+                        st.claim(store, p.sha, config.key, run_id=run_id, ttl_s=claim_ttl):
+                    deferred.remove(p)
+                    waiting.setdefault(p.sha, [])
+                    return p
+            return None
+
+        try:
+            stream = (p for p in map(triage, iter_items(roots, settings, filters)) if p is not None)
+            _extract_all(stream, workers, state, save, settle_deferred, lambda: bool(deferred))
+        finally:
+            st.release_claims(store, run_id)
 
         cross = run_crosschecks(store) if crosscheck else 0
         counts = {k: state.counts.get(k, 0) for k in KINDS}
-        st.finish_run(store, run_id, {**counts, "reused": state.reused, "extracted": state.extracted})
+        st.finish_run(store, run_id, {**counts, "reused": state.reused, "extracted": state.extracted,
+                                      "duplicate_members": state.duplicates, "shared": state.shared})
         summary = BatchSummary(
             run_id=run_id, counts=counts, reused=state.reused, seconds=round(time.perf_counter() - started, 3),
             db_counts=st.counts_by_status(store), top_review_reasons=st.top_reasons(store, status="review"),
             top_failure_reasons=st.top_reasons(store, status="failed", run_id=run_id),
-            crosscheck_findings=cross, extracted=state.extracted, llm_calls=state.llm_calls)
+            crosscheck_findings=cross, extracted=state.extracted, llm_calls=state.llm_calls,
+            duplicate_members=state.duplicates, shared=state.shared, notices=list(state.notices))
         progress("finish")
     return summary
 
@@ -247,57 +268,35 @@ def _pool_size(settings: Settings) -> int:
     return max(1, settings.workers if settings.llm == "off" else max(settings.workers, settings.llm_concurrency))
 
 
-def _extract_all(pending: Iterable[_Pending], settings: Settings, state: _State,
-                 save: Callable[[ExtractionResult, str], None]) -> None:
-    """Run the extractions on a process pool; a crashed worker fails only the item it was on."""
-    size = _pool_size(settings)
-    window = 2 * size          # items in flight: bounded so memory does not grow with the archive
+def _extract_all(pending: Iterable[_Pending], workers: Workers, state: _State,
+                 save: Callable[[ExtractionResult, str], None],
+                 deferred: Callable[[], _Pending | None], any_deferred: Callable[[], bool]) -> None:
+    """Run the extractions on the workers (one thread waiting on each); save in this thread.
+
+    `deferred()`: an input a parallel run gave up, to extract now (polled, never waited on: the
+    other run may be waiting for ours)."""
+    window = 2 * workers.size  # items in flight: bounded so memory does not grow with the archive
     source = iter(pending)
-    retry: deque[_Pending] = deque()   # items in flight when a worker died: rerun one at a time
     exhausted = False
-    context = multiprocessing.get_context("spawn")   # workers never inherit the open database
-    while True:
-        with ProcessPoolExecutor(max_workers=size, mp_context=context, initializer=_init_worker,
-                                 initargs=(settings,)) as pool:
-            in_flight: dict[Future[ExtractionResult], _Pending] = {}
-            broken = False
-            while not broken:
-                solo = retry or any(p.attempts for p in in_flight.values())
-                while not exhausted and not solo and len(in_flight) < window:
-                    nxt = next(source, None)
+    with ThreadPoolExecutor(max_workers=workers.size, thread_name_prefix="extract") as threads:
+        in_flight: dict[Future[ExtractionResult], _Pending] = {}
+        while True:
+            while len(in_flight) < window:
+                nxt = None if exhausted else next(source, None)
+                if nxt is None:
+                    exhausted = True
+                    nxt = deferred()
                     if nxt is None:
-                        exhausted = True
                         break
-                    in_flight[pool.submit(_work, nxt.data, nxt.name, settings)] = nxt
-                if retry and not in_flight:
-                    p = retry.popleft()
-                    in_flight[pool.submit(_work, p.data, p.name, settings)] = p
-                if not in_flight:
+                in_flight[threads.submit(workers.run, nxt.data, nxt.name)] = nxt
+            if not in_flight:
+                if not any_deferred():
                     return
-                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    try:
-                        result = fut.result()
-                    except BrokenProcessPool:
-                        broken = True
-                        continue
-                    p = in_flight.pop(fut)
-                    state.extracted += 1
-                    save(result, p.name)
-            # The pool died. Items in flight are rerun one at a time; one that kills a pool while
-            # running alone is the culprit and is stored as failed.
-            for p in in_flight.values():
-                p.attempts += 1
-                if p.attempts >= 2:
-                    state.extracted += 1
-                    save(_crashed(p), p.name)
-                else:
-                    retry.append(p)
-
-
-def _crashed(p: _Pending) -> ExtractionResult:
-    reason = "internal error: the extraction worker process crashed on this file (killed or out of memory)"
-    return ExtractionResult(source=p.name, status="failed", error=f"{p.name}: {reason}", reasons=[reason],
-                            failure="internal",
-                            sha256=p.sha, size=len(p.data), engine_version=ENGINE_VERSION,
-                            format=_guess_format(p.name))
+                time.sleep(0.25)
+                continue
+            done, _ = wait(in_flight, timeout=0.25 if exhausted and any_deferred() else None,
+                           return_when=FIRST_COMPLETED)
+            for fut in done:
+                p = in_flight.pop(fut)
+                state.extracted += 1
+                save(fut.result(), p.name)

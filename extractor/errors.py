@@ -10,6 +10,8 @@
     │   └── TooManySplits          a glued digit run has too many readings to enumerate safely
     ├── LLMError                   the language model could not give a usable answer
     │   ├── LLMTransportError      connection, timeout, 429/5xx after the retries ran out
+    │   │   ├── LLMBudgetError     the report's wall-clock model budget is spent
+    │   │   └── LLMUnavailableError  not called: the server kept failing (circuit breaker open)
     │   ├── LLMOutputError         the reply is unusable (invalid JSON, truncated, fails checks)
     │   │   └── LLMAnswerError     no usable answer within the budget: the attempts, last answer
     │   └── LocalModelError        the built-in local model/server could not be set up
@@ -75,6 +77,14 @@ class LLMError(ExtractorError):
 
 class LLMTransportError(LLMError):
     """The server could not be reached or kept failing after bounded retries."""
+
+
+class LLMBudgetError(LLMTransportError):
+    """The wall-clock budget for the model calls of one report ran out (EXTRACTOR_LLM_REPORT_BUDGET_S)."""
+
+
+class LLMUnavailableError(LLMTransportError):
+    """The server is not called any more: it kept failing on the transport (the circuit breaker)."""
 
 
 class LLMOutputError(LLMError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 from typing import Any, Iterator, Sequence, TextIO
 
@@ -48,6 +49,27 @@ def labels(table: str, row: str, col: str, template: str | None) -> tuple[str, s
         return REVIEW_ROWS.get(row, row), REVIEW_COLUMNS[int(col)] if col.isdigit() else col
     row_labels = ACTIVE_2019_LABELS if template == "2019" else ACTIVE_2021_LABELS
     return row_labels.get(row, row), _ACTIVE_COL_LABELS.get(col, col)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def cell(value: Any, *, xlsx: bool = False) -> Any:
+    """A value safe in a spreadsheet: text that a spreadsheet would run as a formula (starting with
+    = + - @, a tab or a carriage return) gets a leading apostrophe, as OWASP recommends; numbers,
+    and text that is just a number ('-3'), stay as they are. xlsx: control characters, which the
+    format cannot hold, become visible escapes."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        value = "'" + value
+    if xlsx:
+        value = _XLSX_ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+    return value
 
 
 def exported_rows(store: st.Store, statuses: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
@@ -96,8 +118,8 @@ def export_csv_long(store: st.Store, out: TextIO, statuses: Sequence[str] | None
             continue
         for table, r, c, _field, value in st.record_cells(rec):
             rl, cl = labels(table, r, c, rec.get("template"))
-            w.writerow([row["path"], rec.get("organization"), rec.get("year"), rec.get("template"), row["status"],
-                        table, TABLE_LABELS[table], r, rl, c, cl, value])
+            w.writerow([cell(v) for v in (row["path"], rec.get("organization"), rec.get("year"), rec.get("template"),
+                                          row["status"], table, TABLE_LABELS[table], r, rl, c, cl, value)])
         n += 1
     return n
 
@@ -121,9 +143,9 @@ def export_csv_wide(store: st.Store, out: TextIO, statuses: Sequence[str] | None
     for row in exported_rows(store, statuses):
         rec = row["record"] or {}
         values = {field: v for _t, _r, _c, field, v in st.record_cells(rec)}
-        w.writerow([row["path"], rec.get("organization"), rec.get("year"), rec.get("template"), row["status"],
-                    row.get("review_state") or "", "; ".join(row["reasons"] or [])]
-                   + [values.get(f, "") for f in fields])
+        w.writerow([cell(v) for v in [row["path"], rec.get("organization"), rec.get("year"), rec.get("template"),
+                                      row["status"], row.get("review_state") or "", "; ".join(row["reasons"] or [])]
+                    + [values.get(f, "") for f in fields]])
         n += 1
     return n
 
@@ -175,24 +197,27 @@ def export_xlsx(store: st.Store, path: str | Path, statuses: Sequence[str] | Non
         n += 1
         rec = row["record"]
         if row["status"] in ("review", "failed"):
-            sr.append([row["path"], row["status"], row["organization"], row["year"], row["risk"],
-                       row.get("review_state") or "", "\n".join(row["reasons"] or []), row["error"] or ""])
+            sr.append([cell(v, xlsx=True) for v in (row["path"], row["status"], row["organization"], row["year"],
+                                                    row["risk"], row.get("review_state") or "",
+                                                    "\n".join(row["reasons"] or []), row["error"] or "")])
         legacy = parse_legacy(row.get("legacy"))
         if legacy is not None:
             for f in legacy.figures:
-                sl.append([row["path"], legacy.organization, legacy.year, f.name, f.key or "", f.unit or "",
-                           f.this_year, f.cumulative, "统计表" if f.source == "table" else "正文", f.doubt or ""])
+                sl.append([cell(v, xlsx=True) for v in (
+                    row["path"], legacy.organization, legacy.year, f.name, f.key or "", f.unit or "", f.this_year,
+                    f.cumulative, "统计表" if f.source == "table" else "正文", f.doubt or "")])
         if not rec:
             continue
         template = rec.get("template", "2021")
-        lead = [row["path"], rec.get("organization"), rec.get("year"), row["status"]]
+        lead = [cell(v, xlsx=True) for v in (row["path"], rec.get("organization"), rec.get("year"), row["status"])]
         ad = rec.get("active_disclosure") or {}
-        s2[template].append(lead + [(ad.get(r) or {}).get(c) if c else ad.get(r) for r, c, _h in active[template]])
+        s2[template].append(lead + [cell((ad.get(r) or {}).get(c) if c else ad.get(r), xlsx=True)
+                                    for r, c, _h in active[template]])
         apps = rec.get("applications") or {}
         for key, label in application_rows(template).items():
-            s3.append(lead + [label] + list(apps.get(key) or []))
+            s3.append(lead + [label] + [cell(v, xlsx=True) for v in apps.get(key) or []])
         rl = rec.get("review_litigation") or {}
         for key, label in REVIEW_ROWS.items():
-            s4.append(lead + [label] + list(rl.get(key) or []))
+            s4.append(lead + [label] + [cell(v, xlsx=True) for v in rl.get(key) or []])
     wb.save(str(path))
     return n

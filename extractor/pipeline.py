@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 from .errors import ExtractorError, LoadError
+from .names import as_text
 from .result import ExtractionResult, Failure, Finding
 from .settings import Settings
 from .version import ENGINE_VERSION
@@ -21,18 +22,14 @@ if TYPE_CHECKING:
 
 def extract_file(path: str | Path, settings: Settings, *, llm: "LLM | None" = None) -> ExtractionResult:
     """Extract one report file. Never raises for a bad item: the result says `failed` and why."""
-    p = Path(path)
+    from .load.read import read_input
+
+    name = as_text(str(path))
     try:
-        size = p.stat().st_size
-        if size > settings.max_file_bytes:
-            raise LoadError(str(p), f"file is {size} bytes, over the limit of {settings.max_file_bytes} "
-                            "(EXTRACTOR_MAX_FILE_BYTES)")
-        data = p.read_bytes()
+        data = read_input(path, settings)
     except LoadError as e:
-        return _failed(str(p), e, None)
-    except OSError as e:
-        return _failed(str(p), LoadError(str(p), f"cannot read file: {e.strerror or e}"), None)
-    return extract_bytes(data, str(p), settings, llm=llm)
+        return failed_result(name, e, None)
+    return extract_bytes(data, name, settings, llm=llm)
 
 
 def extract_bytes(data: bytes, name: str, settings: Settings, *, llm: "LLM | None" = None) -> ExtractionResult:
@@ -45,11 +42,18 @@ def extract_bytes(data: bytes, name: str, settings: Settings, *, llm: "LLM | Non
         doc = load_bytes(data, name, settings)
         result = extract_document(doc, settings, llm=llm)
     except ExtractorError as e:
-        return _failed(name, e, sha, size=len(data), started=started)
+        if _ran_out_of_memory(e):   # a parser's MemoryError, wrapped on its way up
+            why = e.reason if isinstance(e, LoadError) else str(e)
+            err = ExtractorError(f"{name}: {_out_of_memory(settings)} ({why})")
+            return failed_result(name, err, sha, size=len(data), started=started, failure="memory")
+        return failed_result(name, e, sha, size=len(data), started=started)
+    except MemoryError:
+        err = ExtractorError(f"{name}: {_out_of_memory(settings)}")
+        return failed_result(name, err, sha, size=len(data), started=started, failure="memory")
     except Exception as e:  # a bug must fail this item, not the batch; the message says so
         err = ExtractorError(f"{name}: internal error while extracting ({type(e).__name__}: {e}); "
                              "please report it with the file")
-        return _failed(name, err, sha, size=len(data), started=started, failure="internal")
+        return failed_result(name, err, sha, size=len(data), started=started, failure="internal")
     result.sha256 = sha
     result.size = len(data)
     result.seconds = round(time.perf_counter() - started, 4)
@@ -84,7 +88,7 @@ def extract_document(doc: "Document", settings: Settings, *, llm: "LLM | None" =
 
     use_llm = llm is not None and settings.llm != "off"
     llm_findings: list[Finding] = []
-    with _ledger(llm if use_llm else None) as calls:
+    with _ledger(llm if use_llm else None, settings.llm_report_budget_s) as calls:
         if use_llm:
             from .llm.assist import help_rules
             help_rules(llm, norm.text, tables, llm_findings)
@@ -121,17 +125,40 @@ def _private_use(found: dict[str, int]) -> list[Finding]:
 
 
 @contextmanager
-def _ledger(client: Any) -> Iterator[list[Any]]:
-    """The client's per-report usage ledger (an empty list when the model is not used)."""
+def _ledger(client: Any, budget_s: float) -> Iterator[list[Any]]:
+    """The client's per-report usage ledger and wall-clock budget (an empty list when the model
+    is not used)."""
     if client is None:
         yield []
         return
-    with client.ledger() as calls:
+    with client.ledger(budget_s=budget_s) as calls:
         yield calls
 
 
-def _failed(name: str, error: Exception, sha: str | None, *, size: int | None = None,
-            started: float | None = None, failure: Failure = "input") -> ExtractionResult:
+def _ran_out_of_memory(error: BaseException) -> bool:
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [error]
+    while stack:
+        e = stack.pop()
+        if e is None or id(e) in seen:
+            continue
+        if isinstance(e, MemoryError):
+            return True
+        seen.add(id(e))
+        stack += [e.__cause__, e.__context__]
+    return False
+
+
+def _out_of_memory(settings: Settings) -> str:
+    if settings.file_memory_mb:
+        return (f"needed more than the {settings.file_memory_mb} MB of memory one input may use "
+                "(EXTRACTOR_FILE_MEMORY_MB); raise it if this file is genuine")
+    return "ran out of memory"
+
+
+def failed_result(name: str, error: Exception, sha: str | None = None, *, size: int | None = None,
+                  started: float | None = None, failure: Failure = "input") -> ExtractionResult:
+    """The result of an input that could not be extracted (`error` says why)."""
     return ExtractionResult(
         source=name, status="failed", error=str(error), reasons=[str(error)], sha256=sha, size=size,
         failure=failure,

@@ -13,9 +13,10 @@ from .legacy import LegacyRecord
 # review queue)
 Status = Literal["accepted", "review", "failed", "pretemplate"]
 STATUSES: tuple[str, ...] = ("accepted", "review", "failed", "pretemplate")
-# why an item failed: the input cannot be used ("input"), or our own bug / a crashed worker
-# ("internal": a later run tries it again)
-Failure = Literal["input", "internal"]
+# why an item failed: the input cannot be used ("input"); our own bug / a crashed worker
+# ("internal": a later run tries it again); over the time or memory limit of one input
+# ("timeout" / "memory": a later run tries it again only with a larger limit; reuse.still_valid)
+Failure = Literal["input", "internal", "timeout", "memory"]
 
 Method = Literal[
     "grid_cell",    # a table cell of its own (HTML/DOCX/PDF table, pipe table)

@@ -20,7 +20,7 @@ class ExtractionConfig:
     key: str
     engine_version: str
     llm: str
-    detail: dict[str, Any]
+    detail: dict[str, Any]            # stored with each result; its "limits" are not part of the key
 
 
 def extraction_config(settings: Settings) -> ExtractionConfig:
@@ -30,6 +30,7 @@ def extraction_config(settings: Settings) -> ExtractionConfig:
         from .llm.prompts import default_prompts_dir
         detail["prompts"] = _prompts_digest(settings.prompts_dir or default_prompts_dir())
     key = hashlib.sha256(json.dumps(detail, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    detail["limits"] = {"file_timeout_s": settings.file_timeout_s, "file_memory_mb": settings.file_memory_mb}
     return ExtractionConfig(key=key, engine_version=ENGINE_VERSION, llm=settings.llm, detail=detail)
 
 
@@ -52,6 +53,9 @@ def still_valid(stored: dict[str, Any], config: ExtractionConfig) -> bool:
     """
     if stored["status"] == "failed" and stored.get("failure") == "internal":
         return False   # our own bug or a crashed worker: try again on the next run
+    if stored["status"] == "failed" and stored.get("failure") in ("timeout", "memory"):
+        # over a limit: the same again, unless this run allows more time / memory
+        return stored["config_key"] == config.key and not _more_room(stored.get("limits") or {}, config)
     if stored["config_key"] == config.key:
         return True
     if stored["engine_version"] != config.engine_version or stored["status"] == "failed":
@@ -61,3 +65,11 @@ def still_valid(stored: dict[str, Any], config: ExtractionConfig) -> bool:
     if config.llm == "off":
         return True
     return config.llm == "auto" and stored["llm_setting"] in ("auto", "on")
+
+
+def _more_room(old: dict[str, Any], config: ExtractionConfig) -> bool:
+    new = config.detail["limits"]
+    unlimited = float("inf")
+    before_t = float(old.get("file_timeout_s") or 0)
+    before_m = float(old.get("file_memory_mb") or 0) or unlimited
+    return float(new["file_timeout_s"]) > before_t or (float(new["file_memory_mb"]) or unlimited) > before_m

@@ -31,6 +31,9 @@ class Settings(BaseModel):
     llm_max_reasks: int = 2              # re-asks driven by failing checks
     llm_max_tokens: int = 1024
     llm_concurrency: int = 2
+    llm_report_budget_s: float = 90.0    # wall clock for every model call of one report together
+    llm_breaker_failures: int = 3        # reports in a row whose model calls all failed on the
+                                         # transport: the server is not called again in this run
     local_model: Literal["0.5b", "1.5b"] = "0.5b"
     local_server_port: int = 0           # 0: pick a free port
     local_server_threads: int = 2
@@ -43,6 +46,8 @@ class Settings(BaseModel):
 
     # inputs and archives
     max_file_bytes: int = 64 * 1024 * 1024
+    file_timeout_s: float = 120.0        # per input, the whole extraction (its worker is killed)
+    file_memory_mb: int = 3072           # per input: the worker's data memory (0: no limit)
     max_zip_members: int = 20_000
     max_zip_total_bytes: int = 2 * 1024 * 1024 * 1024
     max_zip_ratio: float = 200.0         # decompressed/compressed size of one member
@@ -52,6 +57,7 @@ class Settings(BaseModel):
     db_path: Path = Path("results.sqlite")
     workers: int = 2
     api_token: str | None = None
+    forwarded_allow_ips: str = "127.0.0.1"   # proxies whose X-Forwarded-Proto/-For `serve` trusts
     max_upload_bytes: int = 32 * 1024 * 1024
     # the review page's page images: default dpi, pixel budget of one page, memory for the last pages
     page_image_dpi: float = 110.0

@@ -10,7 +10,9 @@ at the same time (WAL). A `Store` may be shared between threads (calls are seria
 
 API (all functions take the `Store` returned by `open_store` first):
 
-    open_store(path, *, create=True) -> Store          open/create + migrate; StoreError on failure
+    open_store(path, *, create=True, readonly=False) -> Store
+                                                      open/create + migrate; StoreError on failure.
+                                                      readonly: never writes (a read-only file works)
     Store.close(); `with open_store(p) as store: ...`
     schema_version(store) -> int
     save_result(store, result, *, config_key, config=None, llm_setting=None, run_id=None,
@@ -44,15 +46,23 @@ API (all functions take the `Store` returned by `open_store` first):
     top_reasons(store, *, limit=10, run_id=None, status="review") -> list[tuple[str, int]]
     iter_current(store, statuses=None) -> Iterator[dict]  like get_extraction without cells
     start_run(store, *, config_key, settings, roots) -> int;  finish_run(store, run_id, counts)
+    claim(store, sha256, config_key, *, run_id, ttl_s) -> bool
+                                                      this run extracts that content (parallel runs
+                                                      on one database share the work); released by
+                                                      save_result(..., run_id) in its transaction
+    claim_active(store, sha256, config_key) -> bool   another live run holds the claim
     replace_crosscheck_findings(store, findings) -> None   see crosscheck.py
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
 import sqlite3
 import threading
+import time
 from collections import Counter
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -218,6 +228,18 @@ MIGRATIONS: list[tuple[int, str | Callable[[sqlite3.Connection], None]]] = [
         WHERE status = 'failed';
     """),
     (4, _pretemplate),
+    (5, """
+    -- content being extracted right now by a run (parallel runs on one database share the work);
+    -- a claim ends with the result's transaction, or when its owner process is gone / it expires
+    CREATE TABLE claims (
+        sha256 TEXT NOT NULL,
+        config_key TEXT NOT NULL,
+        run_id INTEGER,
+        owner TEXT NOT NULL,             -- host:pid of the claiming process
+        expires_at REAL NOT NULL,        -- unix time
+        PRIMARY KEY (sha256, config_key)
+    );
+    """),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
@@ -246,11 +268,16 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
-def open_store(path: str | Path, *, create: bool = True) -> Store:
-    """Open (and create/migrate) the database at `path`. StoreError says what is wrong."""
+def open_store(path: str | Path, *, create: bool = True, readonly: bool = False) -> Store:
+    """Open (and create/migrate) the database at `path`. StoreError says what is wrong.
+
+    readonly: open for reading only (exports, listings), so a read-only file or folder works; a
+    database of an older schema is migrated first when the file can be written."""
     p = Path(path)
-    if not create and not p.exists():
+    if (readonly or not create) and not p.exists():
         raise StoreError(f"{p}: no such results database (run `extractor run ... --db {p}` first)")
+    if readonly:
+        return _open_readonly(p)
     try:
         if create:
             p.parent.mkdir(parents=True, exist_ok=True)
@@ -264,6 +291,36 @@ def open_store(path: str | Path, *, create: bool = True) -> Store:
         return store
     except sqlite3.DatabaseError as e:
         raise StoreError(f"{p}: cannot open results database: {e}") from e
+
+
+def _open_readonly(p: Path) -> Store:
+    uri = f"{p.resolve().as_uri()}?mode=ro"
+    try:
+        try:
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30.0)
+            conn.execute("SELECT 1 FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            # a WAL database in a folder we cannot write: no -shm file can be made; read it as is
+            conn = sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None,
+                                   check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        store = Store(conn, p)
+        version = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
+    except sqlite3.DatabaseError as e:
+        raise StoreError(f"{p}: cannot read results database: {e}") from e
+    if version > LATEST_VERSION:
+        store.close()
+        raise StoreError(f"{p}: database schema version {version} is newer than this program "
+                         f"({LATEST_VERSION}); upgrade gov-report-extractor")
+    if version < LATEST_VERSION:
+        store.close()
+        if not os.access(p, os.W_OK) or not os.access(p.parent, os.W_OK):
+            raise StoreError(f"{p}: database schema version {version} is older than this program's "
+                             f"({LATEST_VERSION}) and the file cannot be written; open it once with write "
+                             "access (e.g. `extractor run`) to upgrade it")
+        open_store(p, create=False).close()
+        return _open_readonly(p)
+    return store
 
 
 def _migrate(store: Store) -> None:
@@ -370,18 +427,55 @@ def _retire_path(conn: sqlite3.Connection, path: str) -> None:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        # lone surrogates (a broken PDF text layer): JSON's own escapes keep them, losslessly
+        return json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+
+
+_INT64 = (-(2 ** 63), 2 ** 63 - 1)
+
+
+def _number(value: Any) -> Any:
+    """A cell value SQLite can hold: integers beyond 64 bits as REAL (the record JSON keeps them exact)."""
+    if isinstance(value, int) and not _INT64[0] <= value <= _INT64[1]:
+        return float(value)
+    return value
+
+
+def _small_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and _INT64[0] <= value <= _INT64[1] else None
+
+
+def _text(value: str | None) -> str | None:
+    """Text SQLite can hold: lone surrogates as visible escapes."""
+    if value is None:
+        return None
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def valid_id(value: int) -> bool:
+    """An id SQLite could have given (ids from a request may be anything)."""
+    return 0 < value <= _INT64[1]
 
 
 def save_result(store: Store, result: ExtractionResult, *, config_key: str,
                 config: dict[str, Any] | None = None, llm_setting: str | None = None,
                 run_id: int | None = None, path: str | None = None) -> int:
     """Store one extraction (source, record, cells, findings, ledger) in one transaction."""
-    path = path or result.source
+    path = _text(path or result.source) or ""
     record = result.record
     legacy = result.legacy.model_dump(mode="json") if result.legacy is not None else None
     who = record or legacy or {}     # organization and year: the record's, or the legacy record's
     provenance = {p.field: p for p in result.provenance}
+    organization = _text(who.get("organization"))
     with _tx(store) as conn:
         source_id = _source_id(conn, path, result.sha256 or "", result.size, result.format)
         _retire_path(conn, path)
@@ -396,33 +490,37 @@ def save_result(store: Store, result: ExtractionResult, *, config_key: str,
              _dumps([f.model_dump(mode="json") for f in result.findings]), _dumps(result.reasons),
              _dumps([p.model_dump(mode="json") for p in result.provenance]),
              _dumps([c.model_dump(mode="json") for c in result.llm_usage]), len(result.llm_usage),
-             result.error, result.failure, result.engine_version, _dumps(result.prompt_versions),
-             who.get("organization"), org_key(who.get("organization")),
-             who.get("year"), (record or {}).get("template"), _risk(result), result.seconds,
+             _text(result.error), result.failure, result.engine_version, _dumps(result.prompt_versions),
+             organization, org_key(organization),
+             _small_int(who.get("year")), (record or {}).get("template"), _risk(result), result.seconds,
              _now(), _dumps(legacy) if legacy is not None else None))
         eid = int(cur.lastrowid)  # type: ignore[arg-type]
         cell_rows = []
         for table, row, col, field, value in [*record_cells(record), *legacy_cells(legacy)]:
             p = provenance.get(field)
-            cell_rows.append((eid, table, row, col, field, value, p.method if p else None,
+            cell_rows.append((eid, table, row, col, field, _number(value), p.method if p else None,
                               p.span.start if p and p.span else None, p.span.end if p and p.span else None,
-                              p.label if p else None))
+                              _text(p.label) if p else None))
         conn.executemany('INSERT INTO cells (extraction_id, "table", row, col, field, value, method, '
                          "span_start, span_end, label) VALUES (?,?,?,?,?,?,?,?,?,?)", cell_rows)
         conn.executemany("INSERT INTO findings (extraction_id, rule, severity, message, cells_json, numbers_json) "
                          "VALUES (?,?,?,?,?,?)",
-                         [(eid, f.rule, f.severity, f.message, _dumps(f.cells), _dumps(f.numbers))
+                         [(eid, f.rule, f.severity, _text(f.message), _dumps(f.cells), _dumps(f.numbers))
                           for f in result.findings])
         conn.executemany("INSERT INTO llm_calls (extraction_id, purpose, prompt_id, attempt, outcome, prompt_tokens, "
                          "completion_tokens, latency_s, model, error) VALUES (?,?,?,?,?,?,?,?,?,?)",
                          [(eid, c.purpose, c.prompt_id, c.attempt, c.outcome, c.prompt_tokens,
-                           c.completion_tokens, c.latency_s, c.model, c.error) for c in result.llm_usage])
+                           c.completion_tokens, c.latency_s, c.model, _text(c.error)) for c in result.llm_usage])
+        if run_id is not None and result.sha256:
+            conn.execute("DELETE FROM claims WHERE sha256 = ? AND config_key = ? AND run_id = ?",
+                         (result.sha256, config_key, run_id))
     return eid
 
 
 def copy_extraction(store: Store, extraction_id: int, *, path: str, size: int | None = None,
                     run_id: int | None = None) -> int:
     """Store, for another path with the same content, a copy of an existing extraction."""
+    path = _text(path) or ""
     with _tx(store) as conn:
         src = conn.execute("SELECT e.*, s.sha256, s.size AS ssize, s.format AS sformat FROM extractions e "
                            "JOIN sources s ON s.id = e.source_id WHERE e.id = ?", (extraction_id,)).fetchone()
@@ -448,12 +546,15 @@ def copy_extraction(store: Store, extraction_id: int, *, path: str, size: int | 
 
 _SUMMARY_COLS = ("e.id, e.source_id, s.path, s.sha256, s.size, s.format, e.status, e.config_key, e.llm_setting, "
                  "e.llm_call_count, e.engine_version, e.error, e.failure, e.organization, e.year, e.template, e.risk, "
-                 "e.reasons_json, e.review_state, e.created_at, e.is_current")
+                 "e.reasons_json, e.review_state, e.created_at, e.is_current, e.seconds, "
+                 "CASE WHEN e.failure IN ('timeout', 'memory') THEN e.config_json END AS limits_json")
 
 
 def _summary(row: sqlite3.Row) -> dict[str, Any]:
     d = dict(row)
     d["reasons"] = json.loads(d.pop("reasons_json") or "[]")
+    limits = d.pop("limits_json", None)
+    d["limits"] = json.loads(limits).get("limits") if limits else None
     return d
 
 
@@ -461,7 +562,7 @@ def current_for_path(store: Store, path: str) -> dict[str, Any] | None:
     with store.lock:
         row = store.conn.execute(f"SELECT {_SUMMARY_COLS} FROM extractions e JOIN sources s ON s.id = e.source_id "
                                  "WHERE s.path = ? AND e.is_current = 1 ORDER BY e.id DESC LIMIT 1",
-                                 (path,)).fetchone()
+                                 (_text(path),)).fetchone()
     return _summary(row) if row else None
 
 
@@ -493,6 +594,8 @@ _FULL_SELECT = ("SELECT e.*, s.path, s.sha256, s.size, s.format FROM extractions
 
 
 def get_extraction(store: Store, extraction_id: int) -> dict[str, Any] | None:
+    if not valid_id(extraction_id):
+        return None
     with store.lock:
         row = store.conn.execute(f"{_FULL_SELECT} WHERE e.id = ?", (extraction_id,)).fetchone()
         if row is None:
@@ -540,6 +643,7 @@ def list_queue(store: Store, status: str | None = "review", review_state: str | 
                limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
     """The review queue: current extractions, riskiest first."""
     where, params = _queue_where(status, review_state)
+    limit, offset = min(max(limit, 0), _INT64[1]), min(max(offset, 0), _INT64[1])
     with store.lock:
         rows = store.conn.execute(
             f"SELECT {_SUMMARY_COLS} FROM extractions e JOIN sources s ON s.id = e.source_id WHERE {where} "
@@ -597,6 +701,8 @@ def add_review(store: Store, extraction_id: int, *, reviewer: str, decision: str
         raise ValueError("reviewer is required")
     if record is not None:
         record = record_to_dict(parse_record(record))   # ValidationError (a ValueError) if malformed
+    if not valid_id(extraction_id):
+        raise LookupError(f"no extraction {extraction_id}")
     with _tx(store) as conn:
         if conn.execute("SELECT 1 FROM extractions WHERE id = ?", (extraction_id,)).fetchone() is None:
             raise LookupError(f"no extraction {extraction_id}")
@@ -610,6 +716,8 @@ def add_review(store: Store, extraction_id: int, *, reviewer: str, decision: str
 
 
 def review_history(store: Store, extraction_id: int) -> list[dict[str, Any]]:
+    if not valid_id(extraction_id):
+        return []
     with store.lock:
         rows = store.conn.execute("SELECT * FROM reviews WHERE extraction_id = ? ORDER BY id",
                                   (extraction_id,)).fetchall()
@@ -624,6 +732,8 @@ def review_history(store: Store, extraction_id: int) -> list[dict[str, Any]]:
 
 def latest_reviewed_record(store: Store, extraction_id: int) -> dict[str, Any] | None:
     """The record as a human last left it (latest review carrying a record), else as extracted."""
+    if not valid_id(extraction_id):
+        return None
     with store.lock:
         row = store.conn.execute("SELECT record_json FROM reviews WHERE extraction_id = ? AND record_json IS NOT NULL "
                                  "ORDER BY id DESC LIMIT 1", (extraction_id,)).fetchone()
@@ -646,6 +756,53 @@ def start_run(store: Store, *, config_key: str, settings: dict[str, Any], roots:
 def finish_run(store: Store, run_id: int, counts: dict[str, int]) -> None:
     with _tx(store) as conn:
         conn.execute("UPDATE runs SET finished_at = ?, counts_json = ? WHERE id = ?", (_now(), _dumps(counts), run_id))
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _owner_alive(owner: str) -> bool:
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True          # another machine's run: only its expiry ends the claim
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def claim(store: Store, sha256: str, config_key: str, *, run_id: int, ttl_s: float) -> bool:
+    """Claim one content for extraction by this run (True), unless another live run holds it.
+
+    The claim lasts `ttl_s` (renewed by claiming again) and ends with save_result of the same
+    run, content and configuration. A claim whose process is gone is taken over."""
+    now = time.time()
+    with _tx(store) as conn:
+        row = conn.execute("SELECT run_id, owner, expires_at FROM claims WHERE sha256 = ? AND config_key = ?",
+                           (sha256, config_key)).fetchone()
+        if row is not None and row["run_id"] != run_id and row["expires_at"] > now and _owner_alive(row["owner"]):
+            return False
+        conn.execute("INSERT OR REPLACE INTO claims (sha256, config_key, run_id, owner, expires_at) "
+                     "VALUES (?, ?, ?, ?, ?)", (sha256, config_key, run_id, _owner(), now + ttl_s))
+    return True
+
+
+def claim_active(store: Store, sha256: str, config_key: str) -> bool:
+    """Whether a live run holds a claim on this content (it will store a result for it)."""
+    with store.lock:
+        row = store.conn.execute("SELECT owner, expires_at FROM claims WHERE sha256 = ? AND config_key = ?",
+                                 (sha256, config_key)).fetchone()
+    return row is not None and row["expires_at"] > time.time() and _owner_alive(row["owner"])
+
+
+def release_claims(store: Store, run_id: int) -> None:
+    """Drop what is left of a run's claims (at its end)."""
+    with _tx(store) as conn:
+        conn.execute("DELETE FROM claims WHERE run_id = ?", (run_id,))
 
 
 def save_document(store: Store, sha: str, name: str, fmt: str | None, text: str | None,
@@ -689,6 +846,8 @@ def current_keys_for_crosscheck(store: Store) -> list[dict[str, Any]]:
 
 def get_record(store: Store, extraction_id: int) -> dict[str, Any] | None:
     """The extracted record of one extraction (None when it has none)."""
+    if not valid_id(extraction_id):
+        return None
     with store.lock:
         row = store.conn.execute("SELECT record_json FROM extractions WHERE id = ?", (extraction_id,)).fetchone()
     return json.loads(row[0]) if row and row[0] is not None else None

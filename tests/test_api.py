@@ -406,12 +406,18 @@ def test_no_token_no_listening_beyond_loopback(tmp_path: Path) -> None:
     for host in ("0.0.0.0", "192.168.1.20", "::", "example.org"):
         with pytest.raises(ConfigError, match="EXTRACTOR_API_TOKEN"):
             check_bind(host, open_settings)
-        check_bind(host, make_settings(tmp_path, api_token="t"))
-    run = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--db", str(tmp_path / "x.sqlite")],
-                             env={"EXTRACTOR_API_TOKEN": ""})
-    assert run.exit_code == 2
-    assert "EXTRACTOR_API_TOKEN" in run.output
-    assert not (tmp_path / "x.sqlite").exists()
+        for weak in ("t", "0123456789abcde", " 0123456789abcde "):   # under 16 characters
+            with pytest.raises(ConfigError, match="EXTRACTOR_API_TOKEN needs at least 16"):
+                check_bind(host, make_settings(tmp_path, api_token=weak))
+        with pytest.raises(ConfigError, match="without an API token"):
+            check_bind(host, make_settings(tmp_path, api_token=" "))
+        check_bind(host, make_settings(tmp_path, api_token="0123456789abcdef"))
+    for token in ("", " ", "short-token"):
+        run = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--db", str(tmp_path / "x.sqlite")],
+                                 env={"EXTRACTOR_API_TOKEN": token})
+        assert run.exit_code == 2
+        assert "EXTRACTOR_API_TOKEN" in run.output
+        assert not (tmp_path / "x.sqlite").exists()
 
 
 def test_openapi_document_lists_the_api(service: tuple[httpx.Client, Settings]) -> None:

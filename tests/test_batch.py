@@ -67,7 +67,7 @@ def build_inputs(root: Path) -> dict[str, str]:
     expected[str(bad / "empty.txt")] = "failed"
     expected[str(bad / "garbage.pdf")] = "failed"
     expected[str(bad / "truncated.pdf")] = "failed"
-    expected[str(bad / "big.txt")] = f"over the limit of {MAX_FILE}"
+    expected[str(bad / "big.txt")] = f"over the limit of {MAX_FILE:,} bytes (EXTRACTOR_MAX_FILE_BYTES)"
     expected[str(bad / "notazip.zip")] = "failed"
     # GBK: the real report 000 re-encoded as GB18030, outside its folder
     shutil.copy(DEV / "000" / "derived-gbk.txt", bad / "gbk.txt")
@@ -140,7 +140,7 @@ def test_counts_add_up(batch_run) -> None:
     first, second = runs
     assert first["accepted"] + first["review"] + first["failed"] + first["pretemplate"] == n and first["skipped"] == 0
     assert second == {"accepted": 0, "review": 0, "failed": 0, "pretemplate": 0, "skipped": n, "reused": 0,
-                      "extracted": 0}
+                      "extracted": 0, "duplicate_members": 0, "shared": 0}
     by_status: dict[str, int] = {}
     for r in current_rows(batch_run["db"]):
         by_status[r["status"]] = by_status.get(r["status"], 0) + 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from pathlib import Path
@@ -32,19 +31,32 @@ def extract(files: tuple[Path, ...], llm: str | None, provenance: bool, pretty: 
     """Extract FILES (HTML, PDF, DOCX, TXT, MD) and print one JSON object per input (JSON Lines).
 
     Each object: {"source", "status": accepted|review|failed, "record", "findings", "error", ...}.
+    Each file gets at most EXTRACTOR_FILE_TIMEOUT_S seconds and EXTRACTOR_FILE_MEMORY_MB of memory.
     Exit code 0 when every input was processed, even if some need review or failed to load.
     """
-    from ..llm import open_llm
-    from ..pipeline import extract_file
+    from ..errors import LoadError
+    from ..llm import open_llm_url
+    from ..load.read import read_input
+    from ..names import as_text, shown
+    from ..pipeline import failed_result
+    from ..workers import Workers
 
     settings = common.settings(llm=llm)
-    with open_llm(settings) as client:
+
+    def notice(message: str) -> None:
+        click.echo(f"note: {shown(message)}", err=True)
+
+    with open_llm_url(settings) as url, Workers(settings, 1, llm_url=url, on_notice=notice) as workers:
         for f in files:
-            result = extract_file(f, settings, llm=client)
+            name = as_text(str(f))
+            try:
+                result = workers.run(read_input(f, settings), name)
+            except LoadError as e:
+                result = failed_result(name, e)
             data = result.model_dump(mode="json", exclude=None if provenance else {"provenance"})
-            click.echo(json.dumps(data, ensure_ascii=False, indent=1 if pretty else None))
+            click.echo(common.json_text(data, pretty))
             if result.status == "failed":
-                click.echo(f"error: {result.error}", err=True)
+                click.echo(f"error: {shown(result.error)}", err=True)
 
 
 from .eval import eval_cmd  # noqa: E402  (registration after main exists)

@@ -10,6 +10,7 @@ from typing import TextIO
 import click
 
 from ..errors import ConfigError, StoreError
+from ..names import shown
 from ..result import STATUSES
 from . import common
 from .common import db_option, llm_option
@@ -41,6 +42,10 @@ class _Renderer:
         counts = (f"accepted {c.get('accepted', 0)}  review {c.get('review', 0)}  failed {c.get('failed', 0)}  "
                   + (f"pretemplate {c['pretemplate']}  " if c.get("pretemplate") else "")
                   + f"skipped {c.get('skipped', 0)}")
+        if p.kind == "notice":
+            self.stream.write(("\n" if self.tty else "") + f"note: {shown(p.detail)}\n")
+            self.stream.flush()
+            return
         if self.tty:
             now = time.monotonic()
             if p.kind == "item" and now - self.last_draw < 0.1 and p.done < p.total:
@@ -57,8 +62,8 @@ class _Renderer:
         elif p.kind == "start":
             self.stream.write(f"run: about {p.total} inputs\n")
         elif p.kind == "item" and not self.quiet:
-            detail = f"  ({p.detail})" if p.detail and p.status in ("failed", "review") else ""
-            self.stream.write(f"[{p.done}/{p.total}] {p.status:<8} {p.name}{detail[:300]}\n")
+            detail = f"  ({shown(p.detail, 300)})" if p.detail and p.status in ("failed", "review") else ""
+            self.stream.write(f"[{p.done}/{p.total}] {p.status:<8} {shown(p.name)}{detail}\n")
             self.stream.flush()
         elif p.kind == "finish":
             self.stream.write(f"run: {p.done} inputs in {p.elapsed_s:.1f}s ({p.rate:.2f}/s): {counts}\n")
@@ -106,7 +111,11 @@ def run_cmd(archives: tuple[Path, ...], db_path: Path | None, llm: str | None, w
     click.echo(f"Done in {summary.seconds:.1f}s: {summary.total} inputs, accepted {c['accepted']}, "
                f"review {c['review']}, failed {c['failed']}, before the 2019 template {c['pretemplate']}, "
                f"skipped (already done) {c['skipped']}"
-               + (f"; {summary.reused} identical files reused a stored result" if summary.reused else ""))
+               + (f"; {summary.reused} identical files reused a stored result" if summary.reused else "")
+               + (f"; {summary.shared} taken from a parallel run" if summary.shared else ""))
+    if summary.duplicate_members:
+        click.echo(f"{summary.duplicate_members} zip members share their name with another member of their "
+                   "archive: each is stored under its name and its position in the archive ('#N')")
     db = summary.db_counts
     click.echo(f"Database {settings.db_path}: " + ", ".join(f"{k} {db.get(k, 0)}" for k in STATUSES)
                + (f"; {summary.crosscheck_findings} cross-year findings" if summary.crosscheck_findings else ""))
@@ -115,7 +124,7 @@ def run_cmd(archives: tuple[Path, ...], db_path: Path | None, llm: str | None, w
         if reasons:
             click.echo(f"{title}:")
             for reason, n in reasons[:8]:
-                click.echo(f"  {n:>5}  {reason[:150]}")
+                click.echo(f"  {n:>5}  {shown(reason, 150)}")
 
 
 @click.command("export")
@@ -140,7 +149,7 @@ def export_cmd(db_path: Path | None, fmt: str, layout: str, statuses: tuple[str,
 
     settings = common.settings(db_path=db_path)
     try:
-        with open_store(settings.db_path, create=False) as store:
+        with open_store(settings.db_path, readonly=True) as store:
             sts = list(statuses) or None
             if fmt == "xlsx":
                 target = out_path or Path("results.xlsx")
@@ -171,7 +180,7 @@ def review_list_cmd(db_path: Path | None, status: str, show_all: bool, limit: in
 
     settings = common.settings(db_path=db_path)
     try:
-        with open_store(settings.db_path, create=False) as store:
+        with open_store(settings.db_path, readonly=True) as store:
             # reports from before the template are never awaiting review: list them all
             state = None if show_all or status == "pretemplate" else "pending"
             rows = list_queue(store, status=status, review_state=state, limit=limit)
@@ -184,10 +193,10 @@ def review_list_cmd(db_path: Path | None, status: str, show_all: bool, limit: in
     for r in rows:
         who = " ".join(str(x) for x in (r["organization"], r["year"]) if x)
         state_txt = f" [{r['review_state']}]" if r["review_state"] else ""
-        click.echo(f"#{r['id']}  {r['path']}" + (f"  ({who})" if who else "") + state_txt)
+        click.echo(f"#{r['id']}  {shown(r['path'])}" + (f"  ({shown(who)})" if who else "") + state_txt)
         reasons = r["reasons"] or ([r["error"]] if r["error"] else [])
         for reason in reasons[:6]:
-            click.echo(f"    - {reason[:200]}")
+            click.echo(f"    - {shown(reason, 200)}")
         if len(reasons) > 6:
             click.echo(f"    ... {len(reasons) - 6} more")
     if older:

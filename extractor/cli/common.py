@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
@@ -37,3 +38,14 @@ def llm_option(default: str | None = None, help_: str = LLM_HELP) -> Callable[[F
     """--llm off|auto|on."""
     return click.option("--llm", type=click.Choice(["auto", "on", "off"]), default=default,
                         show_default=default is not None, help=help_)
+
+
+def json_text(data: Any, pretty: bool = False) -> str:
+    """JSON for the terminal or a pipe: UTF-8 as is, unless the text holds lone surrogates (a broken
+    text layer), which only JSON's escapes can carry."""
+    text = json.dumps(data, ensure_ascii=False, indent=1 if pretty else None)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return json.dumps(data, ensure_ascii=True, indent=1 if pretty else None)

@@ -19,7 +19,12 @@ from .common import db_option, llm_option
 @llm_option(help_="Language model use for uploads (as for `extractor extract`).")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
-def serve_cmd(db_path: Path | None, host: str, port: int, llm: str | None, log_level: str) -> None:
+@click.option("--forwarded-allow-ips", default=None, metavar="IPS",
+              help="Comma-separated proxy addresses (or '*') whose X-Forwarded-Proto/-For are trusted, so the "
+                   "session cookie is Secure behind an HTTPS proxy. Default: EXTRACTOR_FORWARDED_ALLOW_IPS or "
+                   "127.0.0.1.")
+def serve_cmd(db_path: Path | None, host: str, port: int, llm: str | None, log_level: str,
+              forwarded_allow_ips: str | None) -> None:
     """Run the review-queue HTTP service and the review pages.
 
     API under /v1 (OpenAPI document at /openapi.json); review pages at /review. When
@@ -28,23 +33,26 @@ def serve_cmd(db_path: Path | None, host: str, port: int, llm: str | None, log_l
     """
     import uvicorn
 
-    from ..llm import open_llm
+    from ..llm import open_llm_url
     from ..service.app import check_bind, create_app
 
-    settings = common.settings(db_path=db_path, llm=llm)
+    settings = common.settings(db_path=db_path, llm=llm, forwarded_allow_ips=forwarded_allow_ips)
     try:
         check_bind(host, settings)
     except ConfigError as e:
         raise click.UsageError(str(e)) from e
-    with open_llm(settings) as client:
+    with open_llm_url(settings) as url:
         try:
-            app = create_app(settings, llm=client)
+            app = create_app(settings, llm_url=url)
         except ConfigError as e:
             raise click.ClickException(str(e)) from e
         click.echo(f"review pages: http://{host}:{port}/review   API: http://{host}:{port}/v1   "
                    f"db: {settings.db_path}", err=True)
-        uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level,
-                                      timeout_keep_alive=5)).run()
+        # SIGTERM/SIGINT: stop taking requests, give those in progress a few seconds, then the
+        # app's shutdown stops the extraction workers (their requests answer at once)
+        uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level, timeout_keep_alive=5,
+                                      timeout_graceful_shutdown=5, proxy_headers=True,
+                                      forwarded_allow_ips=settings.forwarded_allow_ips)).run()
 
 
 @click.command("export-gold")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from ..settings import Settings
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .client import LLMClient as LLM
     from .local_server import LocalServer
 
-__all__ = ["LLM", "open_llm"]
+__all__ = ["LLM", "open_llm", "open_llm_url"]
 
 
 class _LazyLocalServer:
@@ -67,5 +67,24 @@ def open_llm(settings: Settings) -> Iterator["LLM | None"]:
     local = _LazyLocalServer(settings)
     try:
         yield LLMClient(settings, local.base_url)
+    finally:
+        local.stop()
+
+
+@contextmanager
+def open_llm_url(settings: Settings, base_url: str | None = None) -> Iterator[Callable[[], str] | None]:
+    """Where the model is served, for worker processes to call it: None when EXTRACTOR_LLM=off;
+    else a function giving the base URL (`base_url`, EXTRACTOR_LLM_BASE_URL, or the built-in local
+    server, started by the first call and stopped when the block exits)."""
+    url = base_url or settings.llm_base_url
+    if settings.llm == "off":
+        yield None
+        return
+    if url:
+        yield lambda: url
+        return
+    local = _LazyLocalServer(settings)
+    try:
+        yield local.base_url
     finally:
         local.stop()

@@ -10,6 +10,11 @@ Failure kinds stay apart:
 When the budget runs out: LLMAnswerError (an LLMOutputError) with the attempts and last answer.
 Every request, failed or not, becomes an LLMCall in each open `ledger()` scope (one report's
 result collects its own); the client keeps no list of its own, so a long `serve` stays flat.
+
+Bounded waits: a report's calls together get a wall-clock budget (`ledger(budget_s=...)`), which
+also ends a reply that drips in byte by byte (LLMBudgetError); once the server failed a report on
+the transport, that report asks nothing more; `disable(reason)` stops every call (the circuit
+breaker of a run, llm/breaker.py: LLMUnavailableError).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar
 
+import httpx2
 import instructor
 import openai
 from instructor.core import IncompleteOutputException, InstructorRetryException
@@ -33,7 +39,7 @@ from tenacity import (
     stop_after_attempt,
 )
 
-from ..errors import ConfigError, LLMAnswerError, LLMTransportError
+from ..errors import ConfigError, LLMAnswerError, LLMBudgetError, LLMTransportError, LLMUnavailableError
 from ..result import LLMCall
 from ..settings import Settings
 from .prompts import Prompt, load_prompt
@@ -113,6 +119,62 @@ def _usage(completion: Any) -> tuple[int, int]:
     return int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)
 
 
+# ---------------------------------------------------------------- the wall-clock budget
+
+
+@dataclass
+class _Scope:
+    """One ledger block (e.g. one report): its calls, its deadline, whether the server failed it."""
+
+    calls: list[LLMCall]
+    deadline: float | None = None
+    transport_failed: str | None = None
+
+
+class _DeadlineStream(httpx2.SyncByteStream):
+    """A response body that stops when the deadline passes, however slowly the bytes come."""
+
+    def __init__(self, inner: Any, deadline: float):
+        self.inner = inner
+        self.deadline = deadline
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self.inner:
+            if time.monotonic() > self.deadline:
+                raise httpx2.ReadTimeout("the report's model budget ran out while the reply was arriving")
+            yield chunk
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class _DeadlineTransport(httpx2.BaseTransport):
+    """Every timeout of a request capped by the current deadline; the body read checked against it."""
+
+    def __init__(self, inner: httpx2.BaseTransport, deadline: Callable[[], float | None]):
+        self.inner = inner
+        self.deadline = deadline
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        deadline = self.deadline()
+        if deadline is None:
+            return self.inner.handle_request(request)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise httpx2.ConnectTimeout("the report's model budget ran out", request=request)
+        timeouts = dict(request.extensions.get("timeout") or {})
+        request.extensions["timeout"] = {k: min(v, left) if v is not None else left
+                                         for k, v in {**dict.fromkeys(("connect", "read", "write", "pool")),
+                                                      **timeouts}.items()}
+        response = self.inner.handle_request(request)
+        return httpx2.Response(response.status_code, headers=response.headers,
+                               stream=_DeadlineStream(response.stream, deadline),
+                               extensions=response.extensions, request=request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 # ---------------------------------------------------------------- the client
 
 
@@ -135,8 +197,9 @@ class LLMClient:
         self._lock = threading.Lock()
         self._gate = threading.Semaphore(max(1, settings.llm_concurrency))
         self._prompts: dict[str, Prompt] = {}
-        self._scopes: contextvars.ContextVar[tuple[list[LLMCall], ...]] = \
+        self._scopes: contextvars.ContextVar[tuple[_Scope, ...]] = \
             contextvars.ContextVar(f"llm_ledger_{id(self)}", default=())
+        self.disabled: str | None = None   # set: no call is made (why: the circuit breaker's notice)
 
     # -- plumbing
 
@@ -144,8 +207,10 @@ class LLMClient:
         with self._lock:
             if self._client is None:
                 url = self._base_url() if callable(self._base_url) else self._base_url
+                http = httpx2.Client(transport=_DeadlineTransport(httpx2.HTTPTransport(), self._deadline),
+                                     timeout=self.settings.llm_timeout_s)
                 raw = openai.OpenAI(base_url=url, api_key=self.settings.llm_api_key,
-                                    timeout=self.settings.llm_timeout_s, max_retries=0)
+                                    timeout=self.settings.llm_timeout_s, max_retries=0, http_client=http)
                 self._client = instructor.from_openai(raw, mode=self.mode)
             return self._client
 
@@ -155,26 +220,50 @@ class LLMClient:
         return self._prompts[ref]
 
     @contextlib.contextmanager
-    def ledger(self) -> Iterator[list[LLMCall]]:
-        """Collect the calls made inside this block (per thread / context), e.g. one report."""
-        calls: list[LLMCall] = []
-        token = self._scopes.set(self._scopes.get() + (calls,))
+    def ledger(self, budget_s: float | None = None) -> Iterator[list[LLMCall]]:
+        """Collect the calls made inside this block (per thread / context), e.g. one report.
+
+        budget_s: wall clock for every call inside the block together (LLMBudgetError after)."""
+        scope = _Scope([], time.monotonic() + budget_s if budget_s is not None else None)
+        token = self._scopes.set(self._scopes.get() + (scope,))
         try:
-            yield calls
+            yield scope.calls
         finally:
             self._scopes.reset(token)
+
+    def disable(self, reason: str | None) -> None:
+        """Stop (reason) or allow again (None) every call of this client."""
+        self.disabled = reason
+
+    def _deadline(self) -> float | None:
+        deadlines = [s.deadline for s in self._scopes.get() if s.deadline is not None]
+        return min(deadlines) if deadlines else None
+
+    def _left(self, purpose: str) -> float | None:
+        """Seconds left in the budget (None: no budget); LLMBudgetError when none are."""
+        deadline = self._deadline()
+        if deadline is None:
+            return None
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise LLMBudgetError(f"{purpose}: the model budget of this report "
+                                 f"(EXTRACTOR_LLM_REPORT_BUDGET_S={self.settings.llm_report_budget_s:g}) ran out")
+        return left
 
     def _record(self, call: LLMCall) -> None:
         # only the open ledger scopes keep calls: a long-lived client (serve) holds none itself
         for scope in self._scopes.get():
-            scope.append(call)
+            scope.calls.append(call)
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, _Retryable) and exc.retry_after is not None:
-            return min(max(exc.retry_after, 0.0), self.retry_after_cap_s)
-        # exponential backoff with full jitter
-        return random.uniform(0, self.backoff_s * 2 ** (state.attempt_number - 1))
+            wait = min(max(exc.retry_after, 0.0), self.retry_after_cap_s)
+        else:
+            # exponential backoff with full jitter
+            wait = random.uniform(0, self.backoff_s * 2 ** (state.attempt_number - 1))
+        deadline = self._deadline()
+        return wait if deadline is None else max(0.0, min(wait, deadline - time.monotonic()))
 
     def _request(self, messages: list[dict[str, str]], response_model: type[M], *,
                  purpose: str, prompt_ref: str, attempt: int, max_tokens: int) -> _Reply:
@@ -182,6 +271,7 @@ class LLMClient:
         client = self._instructor()
 
         def once() -> _Reply:
+            self._left(purpose)
             t0 = time.monotonic()
             call = LLMCall(purpose=purpose, prompt_id=prompt_ref, attempt=attempt,
                            outcome="ok", model=self.settings.model_name)
@@ -233,10 +323,37 @@ class LLMClient:
         try:
             return retrying(once)
         except _Retryable as e:
+            self._fail_scope(f"{type(e.cause).__name__}: {e.cause}")
+            deadline = self._deadline()
+            if deadline is not None and time.monotonic() >= deadline:
+                scopes = self._scopes.get()
+                if scopes and scopes[-1].calls:
+                    scopes[-1].calls[-1].outcome = "budget_exceeded"
+                raise LLMBudgetError(
+                    f"{purpose}: the model budget of this report (EXTRACTOR_LLM_REPORT_BUDGET_S="
+                    f"{self.settings.llm_report_budget_s:g}) ran out: {type(e.cause).__name__}: {e.cause}"
+                ) from e.cause
             raise LLMTransportError(
                 f"{purpose}: the LLM server kept failing after "
                 f"{self.settings.llm_transport_attempts} attempts: {type(e.cause).__name__}: {e.cause}"
             ) from e.cause
+        except LLMTransportError as e:
+            self._fail_scope(str(e))
+            raise
+
+    def _fail_scope(self, why: str) -> None:
+        for scope in self._scopes.get():
+            scope.transport_failed = scope.transport_failed or why
+
+    def _refuse(self, purpose: str) -> None:
+        """Raise instead of calling: the client is disabled, or the server already failed this report."""
+        if self.disabled:
+            raise LLMUnavailableError(f"{purpose}: not asked: {self.disabled}")
+        failed = next((s.transport_failed for s in self._scopes.get() if s.transport_failed), None)
+        if failed:
+            raise LLMUnavailableError(f"{purpose}: not asked: the model server already failed on this report "
+                                      f"({failed[:200]})")
+        self._left(purpose)
 
     @staticmethod
     def _raise_transport(e: BaseException) -> None:
@@ -265,6 +382,7 @@ class LLMClient:
         """
         prompt = self.prompt(prompt_ref)
         purpose = purpose or prompt.id
+        self._refuse(purpose)
         task_messages = prompt.render(variables)
         messages = task_messages
         tokens = max_tokens or self.settings.llm_max_tokens

@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import os
+import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import httpx
 
@@ -164,6 +167,49 @@ def _tail(path: Path, lines: int = 12) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _prctl() -> Any:
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True).prctl
+
+
+def spawn_owned(cmd: list[str], **popen: Any) -> "subprocess.Popen[bytes]":
+    """Start `cmd` so that it dies with this process, whatever kills it (SIGKILL included).
+
+    The child asks the kernel for SIGKILL when its parent thread ends (PR_SET_PDEATHSIG). That
+    thread is a dedicated one that lives as long as the child, so a short-lived caller thread (a
+    request handler) never takes the server down with it."""
+    prctl = _prctl()            # resolved before the fork: the child only calls it
+    parent = os.getpid()
+
+    def die_with_parent() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:   # the parent died before the request took effect
+            os._exit(1)
+
+    box: dict[str, Any] = {}
+    ready = threading.Event()
+
+    def own() -> None:
+        try:
+            box["process"] = subprocess.Popen(cmd, preexec_fn=die_with_parent, **popen)
+        except BaseException as e:  # handed to the caller
+            box["error"] = e
+        ready.set()
+        if "process" in box:
+            box["process"].wait()
+
+    threading.Thread(target=own, name="owner of " + Path(cmd[0]).name, daemon=True).start()
+    ready.wait()
+    if "error" in box:
+        raise box["error"]
+    process: subprocess.Popen[bytes] = box["process"]
+    return process
+
+
 class LocalServer:
     """A running llama-server subprocess; a context manager that stops it on exit."""
 
@@ -218,8 +264,7 @@ def start_local_server(settings: Settings, ready_timeout_s: float = 90.0) -> Loc
     ]
     with log_path.open("wb") as log:
         try:
-            process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
-                                       stderr=subprocess.STDOUT, env=env)
+            process = spawn_owned(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env)
         except OSError as e:
             raise LocalModelError(f"cannot start llama-server ({binary}): {e}") from e
     server = LocalServer(process, port, model, log_path)

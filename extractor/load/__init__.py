@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..document import Document
-from ..errors import ExtractorError, InputLimitError, LoadError
+from ..errors import ExtractorError, LoadError
+from ..names import as_text
 from ..settings import Settings
+from .read import check_size, read_input
 from .sniff import Sniffed, sniff
 
 __all__ = ["load_bytes", "load_document"]
@@ -18,8 +20,7 @@ def load_bytes(data: bytes, name: str, settings: Settings) -> Document:
     Raises LoadError or a subclass (UnsupportedFormatError, EncodingError, InputLimitError) whose
     message names the input and the reason.
     """
-    if len(data) > settings.max_file_bytes:
-        raise InputLimitError(name, _too_big(len(data), settings.max_file_bytes))
+    check_size(name, len(data), settings)
     found = sniff(data, name)
     try:
         return _load(found, data, name)
@@ -49,18 +50,5 @@ def _load(found: Sniffed, data: bytes, name: str) -> Document:
 
 
 def load_document(path: str | Path, settings: Settings) -> Document:
-    """Read one report file (size-checked before reading)."""
-    p = Path(path)
-    try:
-        size = p.stat().st_size
-        if size > settings.max_file_bytes:
-            raise InputLimitError(str(path), _too_big(size, settings.max_file_bytes))
-        data = p.read_bytes()
-    except OSError as e:
-        raise LoadError(str(path), f"cannot read file: {e.strerror or e}") from e
-    return load_bytes(data, str(path), settings)
-
-
-def _too_big(size: int, limit: int) -> str:
-    return (f"file is {size:,} bytes, over the limit of {limit:,} bytes; raise EXTRACTOR_MAX_FILE_BYTES "
-            "if this file is genuine")
+    """Read one report file (read with the size cap; see read.read_input)."""
+    return load_bytes(read_input(path, settings), as_text(str(path)), settings)

@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator, Literal
+from typing import Annotated, Any, AsyncIterator, Callable, Literal
 from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Query, Request, Response
-from fastapi import Path as Path_
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -34,6 +35,7 @@ from ..page_images import PageRenderer, PageSize, is_paged
 from ..record import empty_record, record_to_dict
 from ..settings import Settings
 from ..version import ENGINE_VERSION
+from ..workers import Workers
 from . import pages
 from . import reviews as rq
 
@@ -42,6 +44,11 @@ SESSION_COOKIE = "extractor_session"
 TEXT_FORMATS = ("txt", "md", "html")
 # multipart framing and JSON escaping on top of the content itself
 _BODY_OVERHEAD = 1024 * 1024
+
+MAX_ID = 2 ** 63 - 1    # SQLite's largest integer: ids and offsets beyond it are refused (422)
+MIN_TOKEN_CHARS = 16
+ExtractionId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="an extraction id")]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
 
 _STATUS_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
@@ -215,10 +222,16 @@ def is_loopback(host: str) -> bool:
 
 
 def check_bind(host: str, settings: Settings) -> None:
-    """Refuse to listen beyond loopback without an API token."""
-    if not is_loopback(host) and not settings.api_token:
+    """Refuse to listen beyond loopback without an API token of at least MIN_TOKEN_CHARS characters."""
+    if is_loopback(host):
+        return
+    if not settings.api_token or not settings.api_token.strip():
         raise ConfigError(f"refusing to listen on {host} without an API token: set EXTRACTOR_API_TOKEN "
                           "(clients then send 'Authorization: Bearer <token>'), or listen on 127.0.0.1")
+    if len(settings.api_token.strip()) < MIN_TOKEN_CHARS:
+        raise ConfigError(f"refusing to listen on {host} with an API token of {len(settings.api_token.strip())} "
+                          f"characters: EXTRACTOR_API_TOKEN needs at least {MIN_TOKEN_CHARS} (e.g. the output of "
+                          "`python -c 'import secrets; print(secrets.token_urlsafe(24))'`)")
 
 
 def _session_value(token: str) -> str:
@@ -266,21 +279,30 @@ class _BodyLimit:
 # ---------------------------------------------------------------- the app
 
 
-def create_app(settings: Settings, *, llm: object | None = None) -> FastAPI:
-    """The service over the store at settings.db_path. `llm`: the client for llm=auto|on (or None)."""
+def create_app(settings: Settings, *, llm_url: Callable[[], str] | None = None) -> FastAPI:
+    """The service over the store at settings.db_path. `llm_url`: where the model is served for
+    llm=auto|on (llm.open_llm_url), or None. Uploads are extracted in worker processes, stopped
+    when the app shuts down."""
     try:
         store = st.open_store(settings.db_path)
     except StoreError as e:
         raise ConfigError(str(e)) from e
-    submitter = rq.Submitter(store, settings, llm)
+    log = logging.getLogger("extractor.service")
+    # a service runs for long: a model server that kept failing is tried again after a while
+    workers = Workers(settings, max(1, settings.workers), llm_url=llm_url if settings.llm != "off" else None,
+                      on_notice=lambda m: log.warning("%s", m), breaker_reset_s=300.0)
+    submitter = rq.Submitter(store, settings, workers)
     renderer = PageRenderer(max_pixels=settings.page_image_max_pixels, cache_bytes=settings.page_image_cache_bytes)
     token = settings.api_token
     session = _session_value(token) if token else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        store.close()
+        try:
+            yield
+        finally:
+            workers.close()     # an extraction in progress ends now: its request answers at once
+            store.close()
 
     app = FastAPI(
         title="gov-report-extractor review service",
@@ -325,6 +347,11 @@ def create_app(settings: Settings, *, llm: object | None = None) -> FastAPI:
     async def _store_error(request: Request, exc: StoreError) -> Response:
         return _error(503, "store_error", str(exc))
 
+    @app.exception_handler(OverflowError)
+    async def _too_large(request: Request, exc: OverflowError) -> Response:
+        # a number from the request beyond what the database holds (a route without a bound)
+        return _error(422, "validation_error", f"a number in the request is too large (at most {MAX_ID})")
+
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> Response:
         # No traceback or message to the client: it may hold paths or data.
@@ -340,10 +367,12 @@ def create_app(settings: Settings, *, llm: object | None = None) -> FastAPI:
         if path.startswith("/static/") or path in ("/login", "/healthz"):
             return await call_next(request)
         header = request.headers.get("authorization", "")
-        if header.lower().startswith("bearer ") and hmac.compare_digest(header[7:].strip().encode(), token.encode()):
+        if header.lower().startswith("bearer ") and \
+                hmac.compare_digest(header[7:].strip().encode("utf-8", "surrogateescape"), token.encode()):
             return await call_next(request)
         cookie = request.cookies.get(SESSION_COOKIE)
-        if cookie and session and hmac.compare_digest(cookie, session):
+        # bytes: a cookie of any characters is compared, never a TypeError (str needs ASCII)
+        if cookie and session and hmac.compare_digest(cookie.encode("utf-8", "surrogateescape"), session.encode()):
             origin = request.headers.get("origin")
             if request.method not in ("GET", "HEAD") and origin and urlsplit(origin).netloc != request.headers.get("host"):
                 return _error(403, "forbidden", "cross-site request refused")
@@ -437,13 +466,13 @@ def create_app(settings: Settings, *, llm: object | None = None) -> FastAPI:
 
     @app.get("/v1/extractions/{extraction_id}", response_model=ExtractionOut, tags=["extractions"],
              responses={404: {"model": ErrorOut}})
-    def get_extraction(extraction_id: int) -> dict[str, Any]:
+    def get_extraction(extraction_id: ExtractionId) -> dict[str, Any]:
         """One extraction: status, record, findings, provenance, and the reviewed record if any."""
         return view(extraction_id)
 
     @app.get("/v1/extractions/{extraction_id}/source", response_model=SourceOut, tags=["extractions"],
              responses={404: {"model": ErrorOut}})
-    def get_source(extraction_id: int) -> dict[str, Any]:
+    def get_source(extraction_id: ExtractionId) -> dict[str, Any]:
         """The loaded text the provenance spans point into (null when the input is not available)."""
         e = load(extraction_id)
         return {"id": e["id"], "sha256": e["sha256"], "format": e["format"],
@@ -478,7 +507,7 @@ def create_app(settings: Settings, *, llm: object | None = None) -> FastAPI:
 
     @app.get("/v1/extractions/{extraction_id}/pages", response_model=PagesOut, tags=["pages"],
              responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}})
-    def list_pages(extraction_id: int, dpi: float | None = dpi_query) -> dict[str, Any]:
+    def list_pages(extraction_id: ExtractionId, dpi: float | None = dpi_query) -> dict[str, Any]:
         """The pages of a paged input (PDF, page images) with their sizes at the served dpi."""
         _, data = paged_input(extraction_id)
         try:
@@ -491,7 +520,7 @@ def create_app(settings: Settings, *, llm: object | None = None) -> FastAPI:
     @app.get("/v1/extractions/{extraction_id}/pages/{page}", tags=["pages"], response_class=Response,
              responses={200: {"content": {"image/png": {}}, "description": "the page as PNG"},
                         404: {"model": ErrorOut}, 422: {"model": ErrorOut}})
-    async def get_page(extraction_id: int, request: Request, page: int = Path_(..., ge=1, le=100_000),
+    async def get_page(extraction_id: ExtractionId, request: Request, page: int = PathParam(..., ge=1, le=100_000),
                        dpi: float | None = dpi_query) -> Response:
         """Page `page` (1-based) of the input as PNG, rendered on demand (and cached). Headers give
         the served dpi and the size in pixels; provenance boxes scale by dpi / box.dpi."""
@@ -510,7 +539,7 @@ def create_app(settings: Settings, *, llm: object | None = None) -> FastAPI:
 
     @app.get("/v1/extractions/{extraction_id}/pages/{page}/boxes", response_model=PageBoxesOut, tags=["pages"],
              responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}})
-    def page_boxes(extraction_id: int, page: int = Path_(..., ge=1, le=100_000),
+    def page_boxes(extraction_id: ExtractionId, page: int = PathParam(..., ge=1, le=100_000),
                    dpi: float | None = dpi_query) -> dict[str, Any]:
         """The record's numbers printed on this page, each with its box in the pixels of the page
         image served at `dpi` (the image URL is in `image`)."""
@@ -529,7 +558,7 @@ def create_app(settings: Settings, *, llm: object | None = None) -> FastAPI:
     @app.get("/v1/queue", response_model=QueueOut, tags=["queue"])
     def queue(status: Literal["review", "accepted", "failed", "pretemplate", "any"] = "review",
               review_state: Literal["pending", "reviewed", "accept", "reject", "source_inconsistent", "any"] = "pending",
-              limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)) -> dict[str, Any]:
+              limit: int = Query(50, ge=1, le=500), offset: Offset = 0) -> dict[str, Any]:
         """Current extractions, riskiest first, then oldest. Default: waiting for review (reports from
         before the 2019 national template, status `pretemplate`, are never in it)."""
         s = None if status == "any" else status
@@ -541,7 +570,7 @@ def create_app(settings: Settings, *, llm: object | None = None) -> FastAPI:
 
     @app.post("/v1/extractions/{extraction_id}/review", response_model=ReviewOut, tags=["reviews"],
               responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}})
-    def review(extraction_id: int, body: ReviewIn) -> dict[str, Any]:
+    def review(extraction_id: ExtractionId, body: ReviewIn) -> dict[str, Any]:
         """Store a reviewer's decision and corrected record (validated and re-checked; the checks' findings
         are returned). `accept` needs a record that passes the checks; `source_inconsistent` one that
         fails them as the report prints it; `reject` may omit the record. History is never overwritten."""
@@ -555,14 +584,14 @@ def create_app(settings: Settings, *, llm: object | None = None) -> FastAPI:
 
     @app.get("/v1/extractions/{extraction_id}/history", response_model=HistoryOut, tags=["reviews"],
              responses={404: {"model": ErrorOut}})
-    def get_history(extraction_id: int) -> dict[str, Any]:
+    def get_history(extraction_id: ExtractionId) -> dict[str, Any]:
         """The extraction and every review after it, oldest first, with the cells each review changed."""
         return {"id": extraction_id, "events": rq.history(store, load(extraction_id))}
 
     @app.get("/v1/extractions/{extraction_id}/gold", tags=["reviews"],
              responses={200: {"description": "the reviewed record in the label format of FORMAT.md"},
                         404: {"model": ErrorOut}, 409: {"model": ErrorOut}})
-    def get_gold(extraction_id: int) -> JSONResponse:
+    def get_gold(extraction_id: ExtractionId) -> JSONResponse:
         """The reviewed record as a gold.json (FORMAT.md), from the latest accept / source_inconsistent review."""
         try:
             record, r = rq.gold(store, extraction_id)
@@ -591,8 +620,8 @@ def create_app(settings: Settings, *, llm: object | None = None) -> FastAPI:
 
     @app.get("/review", include_in_schema=False, response_class=HTMLResponse)
     def queue_page(status: Literal["review", "reviewed", "accepted", "failed", "pretemplate"] = "review",
-                   limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
-                   done: int | None = None) -> HTMLResponse:
+                   limit: int = Query(50, ge=1, le=500), offset: Offset = 0,
+                   done: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None) -> HTMLResponse:
         s, r = page_filters[status]
         rows = st.list_queue(store, status=s, review_state=r, limit=limit, offset=offset)
         items = [{**row, "source": row["path"], "decision": row["review_state"],
@@ -601,7 +630,7 @@ def create_app(settings: Settings, *, llm: object | None = None) -> FastAPI:
         return HTMLResponse(pages.queue_page(items, status=status, total=total, limit=limit, offset=offset, done=done))
 
     @app.get("/review/{extraction_id}", include_in_schema=False, response_class=HTMLResponse)
-    def report_page(extraction_id: int) -> HTMLResponse:
+    def report_page(extraction_id: ExtractionId) -> HTMLResponse:
         e = load(extraction_id)
         latest = rq.latest_review(store, extraction_id)
         record = (latest or {}).get("record") or e["record"] or record_to_dict(empty_record("2021"))
@@ -633,10 +662,12 @@ def create_app(settings: Settings, *, llm: object | None = None) -> FastAPI:
         target = _local_path(str(form.get("next") or "/review"))
         if not token:
             return RedirectResponse(target, status_code=303)
-        if not hmac.compare_digest(given.encode(), token.encode()):
+        if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token.encode()):
             return HTMLResponse(pages.login_page(target, "令牌不正确。"), status_code=401)
         resp = RedirectResponse(target, status_code=303)
-        resp.set_cookie(SESSION_COOKIE, session or "", httponly=True, samesite="strict", path="/")
+        # Secure over HTTPS (behind a proxy: its X-Forwarded-Proto, trusted from --forwarded-allow-ips)
+        resp.set_cookie(SESSION_COOKIE, session or "", httponly=True, samesite="strict", path="/",
+                        secure=request.url.scheme == "https")
         return resp
 
     return app

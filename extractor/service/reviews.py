@@ -14,11 +14,13 @@ from pydantic import ValidationError
 
 from .. import store as st
 from ..checks import RULES, check_record
-from ..errors import ExtractorError, NoGoldError, ReviewInputError
-from ..pipeline import extract_bytes
+from ..errors import ExtractorError, LoadError, NoGoldError, ReviewInputError
+from ..load.read import read_input
+from ..names import to_fs
 from ..record import parse_record, record_to_dict
 from ..reuse import extraction_config, still_valid
 from ..settings import Settings
+from ..workers import Workers
 
 GOLD_DECISIONS = ("accept", "source_inconsistent")
 
@@ -39,17 +41,19 @@ def safe_name(name: str) -> str:
 
 
 class Submitter:
-    """Extracts uploads once per content and configuration, even when the same file races in twice."""
+    """Extracts uploads once per content and configuration, even when the same file races in twice.
 
-    def __init__(self, store: st.Store, settings: Settings, llm: object | None = None):
+    The extraction runs in one of `settings.workers` worker processes (workers.py), so an upload
+    gets at most EXTRACTOR_FILE_TIMEOUT_S and EXTRACTOR_FILE_MEMORY_MB and then frees its slot."""
+
+    def __init__(self, store: st.Store, settings: Settings, workers: Workers):
         self.store = store
         self.settings = settings
-        self.llm = llm
+        self.workers = workers
         self.config = extraction_config(settings)
         # Lock stripes keyed by content: one file uploaded twice at once is extracted once, with a
         # bounded number of locks however many files come in.
         self._locks = [threading.Lock() for _ in range(64)]
-        self._slots = threading.BoundedSemaphore(max(1, settings.workers))
 
     def _lock_for(self, sha: str) -> threading.Lock:
         return self._locks[int(sha[:8], 16) % len(self._locks)]
@@ -73,8 +77,8 @@ class Submitter:
             found = self.existing(sha)
             if found is not None:
                 return found, False
-            with self._slots:  # bound CPU/memory: at most `workers` extractions at once
-                result = extract_bytes(data, safe_name(name), self.settings, llm=self.llm)  # type: ignore[arg-type]
+            # at most `workers` extractions at once (the others wait for a worker)
+            result = self.workers.run(data, safe_name(name))
             eid = st.save_result(self.store, result, config_key=self.config.key, config=self.config.detail,
                                  llm_setting=self.config.llm, path=upload_path(sha, name))
             # The text is loaded when a reviewer first opens the report (most never need it).
@@ -101,7 +105,7 @@ def source_text(store: st.Store, extraction: dict[str, Any], settings: Settings)
     doc = st.get_document(store, sha)
     if doc and doc["text"] is not None:
         return str(doc["text"])
-    data = doc["data"] if doc and doc["data"] is not None else _read_path(extraction.get("path") or "", sha)
+    data = doc["data"] if doc and doc["data"] is not None else _read_path(extraction.get("path") or "", sha, extraction.get("size"))
     if data is None:
         return None
     text = _loaded_text(bytes(data), extraction.get("path") or "input", settings)
@@ -110,13 +114,14 @@ def source_text(store: st.Store, extraction: dict[str, Any], settings: Settings)
     return text
 
 
-def _read_path(path: str, sha: str) -> bytes | None:
-    if not path or "!" in path or path.startswith("upload:"):
+def _read_path(path: str, sha: str, size: int | None) -> bytes | None:
+    """The file `extractor run` read, if it is still there with the same content (a regular file
+    only: whatever took its place is never waited on)."""
+    if not path or "!" in path or path.startswith("upload:") or not size:
         return None
-    p = Path(path)
     try:
-        data = p.read_bytes()
-    except OSError:
+        data = read_input(to_fs(path), Settings(max_file_bytes=size), regular_only=True)
+    except LoadError:
         return None
     return data if hashlib.sha256(data).hexdigest() == sha else None
 
@@ -126,7 +131,7 @@ def input_bytes(store: st.Store, extraction: dict[str, Any]) -> bytes | None:
     doc = st.get_document(store, sha) if sha else None
     if doc and doc["data"] is not None:
         return bytes(doc["data"])
-    return _read_path(extraction.get("path") or "", sha)
+    return _read_path(extraction.get("path") or "", sha, extraction.get("size"))
 
 
 # ---------------------------------------------------------------- checks and reviews
