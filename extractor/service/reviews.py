@@ -105,7 +105,8 @@ def source_text(store: st.Store, extraction: dict[str, Any], settings: Settings)
     doc = st.get_document(store, sha)
     if doc and doc["text"] is not None:
         return str(doc["text"])
-    data = doc["data"] if doc and doc["data"] is not None else _read_path(extraction.get("path") or "", sha, extraction.get("size"))
+    data = doc["data"] if doc and doc["data"] is not None else \
+        _read_path(extraction.get("path") or "", sha, extraction.get("size"))
     if data is None:
         return None
     text = _loaded_text(bytes(data), extraction.get("path") or "input", settings)
