@@ -165,7 +165,8 @@ class _Assembly:
         keys = list(application_rows(self.template))
         if t3 is None:
             self.findings.append(Finding(rule="missing_table", severity="review",
-                                         message="表三 (收到和处理政府信息公开申请情况) not found"))
+                                         message="表三 (收到和处理政府信息公开申请情况) not found",
+                                         cells=[f"applications.{k}[{c}]" for k in keys for c in range(7)]))
             for k in keys:
                 self.applications[k] = [0] * 7
             return

@@ -126,7 +126,7 @@ def equations(record: dict[str, Any], sums: Sequence[PrintedSum] = ()) -> list[E
 
 
 def undetermined(record: dict[str, Any], values: dict[str, Any], unsure: set[str],
-                 sums: Sequence[PrintedSum] = ()) -> list[str]:
+                 sums: Sequence[PrintedSum] = (), doubtful: set[str] | frozenset[str] = frozenset()) -> list[str]:
     """The cells of `unsure` that the sums (FORMAT.md's and the report's printed subtotals) do not
     pin to the value read for them.
 
@@ -135,11 +135,12 @@ def undetermined(record: dict[str, Any], values: dict[str, Any], unsure: set[str
     other side is wholly known and either one cell of that side is unsure (it must then be the
     difference), or the known cells already make up the sum (the unsure ones, being counts >= 0,
     must then be 0). Known cells are the others and those pinned so far (repeated to a fixed
-    point). A table whose cells were mostly not found is therefore not a table of zeros, and rows
+    point); `doubtful` cells (already sent to review: a row not found, a guessed split) pin
+    nothing. A table whose cells were mostly not found is therefore not a table of zeros, and rows
     placed by position alone are not taken on trust.
     """
     values = {**values, **{s.name: s.value for s in sums}}
-    known = set(values) - unsure
+    known = set(values) - unsure - doubtful
     eqs = equations(record, sums)
     changed = True
     while changed:

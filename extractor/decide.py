@@ -15,7 +15,8 @@ AS_PRINTED = frozenset({"grid_cell", "text_token", "blank_cell", "row_absent"})
 
 
 def judge(record: dict[str, Any], provenance: list[CellProvenance], settled_alone: set[str],
-          doubts: list[str], sums: Sequence[PrintedSum] = ()) -> tuple[list[Finding], list[str]]:
+          doubts: list[str], sums: Sequence[PrintedSum] = (),
+          doubtful: set[str] | frozenset[str] = frozenset()) -> tuple[list[Finding], list[str]]:
     """The record's broken rules as findings, and the rules its printed numbers break.
 
     A broken rule is the report's own (severity "source", transcribed as printed) only when every
@@ -23,9 +24,10 @@ def judge(record: dict[str, Any], provenance: list[CellProvenance], settled_alon
     layout doubt says the numbers may sit beside the wrong labels; otherwise it is our reading
     that does not add up (severity "review"). Cells that were not printed at all count only where
     the sums pin them to 0, and numbers placed by their order in the table (no label beside them)
-    only where the sums pin them to the number placed. The report's printed subtotals (`sums`)
-    are judged like the rules and count as equations; their breaks never enter
-    `source_inconsistencies` (FORMAT.md has no subtotals).
+    only where the sums pin them to the number placed; `doubtful` cells (named by a review finding
+    of the reading) are not used to pin others. The report's printed subtotals (`sums`) are judged
+    like the rules and count as equations; their breaks never enter `source_inconsistencies`
+    (FORMAT.md has no subtotals).
     """
     methods = {p.field: p.method for p in provenance}
     methods.update({s.name: "grid_cell" if s.as_printed else "converted" for s in sums})
@@ -45,7 +47,7 @@ def judge(record: dict[str, Any], provenance: list[CellProvenance], settled_alon
         findings.append(f)
     unsure = {f for f, m in methods.items() if m in ("absent_cell", "position")}
     if unsure:
-        unpinned = undetermined(record, values, unsure, sums)
+        unpinned = undetermined(record, values, unsure, sums, doubtful)
         absent = [c for c in unpinned if methods[c] == "absent_cell"]
         placed = [c for c in unpinned if methods[c] == "position"]
         if absent:

@@ -97,8 +97,9 @@ def extract_document(doc: "Document", settings: Settings, *, llm: "LLM | None" =
             for p in asm.provenance:
                 if p.span is not None:
                     p.box = doc.box_at(p.span.start, p.span.end)
+        doubtful = {c for f in asm.findings if f.severity == "review" for c in f.cells}
         checked, inconsistent = judge(asm.record, asm.provenance, asm.settled_alone,
-                                      layout_doubts(tables.table3), asm.sums)
+                                      layout_doubts(tables.table3), asm.sums, doubtful)
         asm.record["source_inconsistencies"] = inconsistent
         result.record = record_to_dict(parse_record(asm.record))  # validated against the canonical model
         result.findings = asm.findings + llm_findings + checked + _private_use(norm.private_use)

@@ -133,3 +133,67 @@ def test_cell_values_of_raw_text_match_gold_outside_table4() -> None:
     got, want = cell_values(r.record), cell_values(GOLD)
     wrong = [k for k, v in want.items() if got.get(k) != v and not k.startswith("review_litigation.")]
     assert wrong == []
+
+
+def _layout() -> str:
+    return (DEV / "003" / "derived-layout.txt").read_text(encoding="utf-8")
+
+
+def test_table4_break_fixed_by_moving_one_number_is_not_taken_as_printed() -> None:
+    # running text drew the 行政复议 总计 one place late: the numbers as read break the sums
+    line = "72   64    178    37    351   13    4        8        1        26   12   1     1    6       20"
+    assert line in _layout()
+    moved = "72   64    178    37    13   351    4        8        1        26   12   1     1    6       20"
+    text = _layout().replace(line, moved)
+    r = extract_bytes(text.encode("utf-8"), "derived-layout.txt", SETTINGS)
+    assert r.status == "review"
+    assert r.record is not None and r.record["source_inconsistencies"] == []
+    t4 = next(f for f in r.findings if f.cells and f.cells[0].startswith("review_litigation."))
+    assert t4.severity == "review"
+
+
+def test_table4_break_in_grid_cells_stays_printed() -> None:
+    # dev/001 prints 总计 0 beside 10 and 1 in its PDF table: transcribed as printed, flagged
+    r = extract_bytes((DEV / "001" / "hzq2023_working.pdf").read_bytes(), "hzq2023_working.pdf", SETTINGS)
+    assert r.status == "accepted" and "review_total" in r.record["source_inconsistencies"]  # type: ignore[index]
+
+
+def test_table3_row_break_fixed_by_moving_one_number_is_not_taken_as_printed() -> None:
+    line = "1.属于国家秘密            2          0        0        0        0    0    2"
+    assert line in _layout()
+    text = _layout().replace(line, "1.属于国家秘密            2          0        0        0        0    2    0")
+    r = extract_bytes(text.encode("utf-8"), "derived-layout.txt", SETTINGS)
+    assert r.status == "review"
+    assert r.record is not None and r.record["source_inconsistencies"] == []
+    assert any(f.rule == "row_total" and f.severity == "review" for f in r.findings)
+
+
+def test_cells_sent_to_review_do_not_confirm_others() -> None:
+    # gold's 表三 with the outcome rows unread (zeros, already under review) and the 总计 and 结转
+    # rows not printed: the zeros must not 'confirm' a 总计 of zeros
+    from extractor.checks import undetermined
+    from extractor.template import outcome_keys
+    record = json.loads(json.dumps(GOLD))
+    for key in [*outcome_keys("2021"), "total_processed", "carried_forward"]:
+        record["applications"][key] = [0] * 7
+    values = cell_values(record)
+    absent = {f"applications.{k}[{c}]" for k in ("total_processed", "carried_forward") for c in range(7)}
+    doubtful = {f"applications.{k}[{c}]" for k in outcome_keys("2021") for c in range(7)}
+    totals = {f"applications.total_processed[{c}]" for c in (0, 1, 4, 5, 6)}   # columns with applications
+    assert not totals & set(undetermined(record, values, absent))      # zeros pin zeros ...
+    assert totals <= set(undetermined(record, values, absent, doubtful=doubtful))  # ... unless doubted
+
+
+def test_table2_reading_order_text_keeps_units_and_never_cuts_numbers_printed_apart() -> None:
+    # dev/008's 2019 表二 as reading-order text gives it: the 采购总金额 value with its 元 on the
+    # next line, a row's third number printed elsewhere (two numbers for three cells)
+    page = (DEV / "008" / "page.txt").read_text(encoding="utf-8")
+    assert "政府集中采购13575394432.52元" in page and "其他对外管理服务事项100153" in page
+    page = page.replace("政府集中采购13575394432.52元",
+                        "政府集中采购\n\n采购项目数量\n\n采购总金额\n\n135\n\n75394432.52\n\n元")
+    page = page.replace("其他对外管理服务事项100153", "其他对外管理服务事项 10\n\n0\n\n")
+    r = extract_bytes(page.encode("utf-8"), "page.txt", SETTINGS)
+    assert r.record is not None and r.status == "review"
+    assert r.record["active_disclosure"]["procurement"] == {"items": 135, "amount_wan_yuan": 7539.443252}
+    named = {c for f in r.findings if f.severity == "review" for c in f.cells}
+    assert "active_disclosure.other_services.prev_year_items" in named

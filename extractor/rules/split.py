@@ -217,6 +217,14 @@ def read_cells(tokens: Sequence[Token], n: int, *,
                            note=f"only {len(tokens)} of {n} cells printed, all zero; the other "
                                 f"{n - len(tokens)} are not printed and are not read as 0 unless the sums say so")
         return Reading("unreadable", None, [], note=bad or f"only {digits} digits for {n} cells")
+    spaced = sum(1 for t in tokens if t.kind == "run") >= 2
+    if sums is None and spaced:
+        # several numbers printed apart, yet fewer than the cells: a number is missing here (printed
+        # elsewhere?) rather than glued, and with no sum to check, cutting one would be a guess
+        cands = [c for c in enumerate_splits(tokens, n) if ok([p.value for p in c])][:20]
+        return Reading("ambiguous" if cands else "unreadable", None, cands, note=(
+            f"{len(tokens)} numbers printed apart ({' '.join(t.text for t in tokens)}) for {n} cells: "
+            "one may be missing or printed elsewhere, and no sum tells how to cut them"))
     check = (lambda v: ok(v) and sums(v)) if sums else ok
     try:
         readings = 0

@@ -133,6 +133,11 @@ def _amount_unit(text: str, item: Item, start: int, end: int) -> Literal["万元
     """万元 unless the money column's header or the value itself says 元."""
     if item.label_span is None:
         return "万元"
+    # the unit printed after the value itself, apart from it in reading-order text ('75394432.52 ⏎ 元')
+    for t in item.tokens:
+        own = re.match(r"\s*(万元|元)", text[t.end:t.end + 12])
+        if own:
+            return "元" if own.group(1) == "元" else "万元"
     # header of the money row's sub-table: between the previous 第二十条 and the label
     head_start = max((m.start() for m in _ARTICLE_20.finditer(text, start, item.label_span[0])), default=start)
     header = text[head_start:item.label_span[0]]

@@ -137,17 +137,50 @@ def _read_row(text: str, start: int) -> Table4:
     table.status = r.status if r.status != "blank" else "ok"  # type: ignore[assignment]
     table.chosen, table.candidates, table.note = r.chosen, r.candidates or [], r.note
     if table.chosen is not None and len(tokens) == N and not _groups_ok([p.value for p in table.chosen]):
-        _reorder_chunks(text, table)
+        if not _reorder_chunks(text, table):
+            _one_out_of_place(table)
     return table
 
 
-def _reorder_chunks(text: str, table: Table4) -> None:
+def _one_out_of_place(table: Table4) -> None:
+    """Numbers in running text (not table cells) whose sums break, yet add up once a single number
+    is moved elsewhere: the break is more likely the producer's reading order than the report's
+    (pdftotext without -layout draws a cell late). Those arrangements are the readings, and the
+    numbers as read are not taken as printed."""
+    assert table.chosen is not None
+    pieces = table.chosen
+    if any(t.kind == "cell" for t in table.tokens):
+        return                  # a grid keeps its order: a break there is printed
+    found: dict[tuple[int, ...], list[Piece]] = {}
+    for i in range(N):
+        for j in range(N):
+            if i == j:
+                continue
+            order = list(range(N))
+            order.insert(j, order.pop(i))
+            values = tuple(int(pieces[k].value) for k in order)
+            if values not in found and _groups_ok(list(values)):
+                found[values] = [Piece(pieces[k].value, pieces[k].start, pieces[k].end, "position") for k in order]
+    if not found:
+        return
+    readings = list(found.values())
+    printed = " ".join(t.text for t in table.tokens)
+    if len(readings) == 1:
+        table.chosen, table.candidates = readings[0], readings
+    else:
+        table.status, table.chosen, table.candidates = "ambiguous", None, readings
+    table.note = (f"the numbers as read ({printed}) do not add up, but do once one of them is moved: "
+                  f"{len(readings)} such order(s); the text may not keep the table's order")
+
+
+def _reorder_chunks(text: str, table: Table4) -> bool:
     """Reading-order text can print the table's numbers in runs separated by header words, in the
     order the producer drew them, not the table's ('72 64 178 37 | 结果 … | 12 1 1 6 | 总计 351 …').
     When such runs do not fall on the three groups of five and the numbers as read do not add up,
     the order is not the table's: the arrangements of the runs that make every 总计 the sum of
     its four results are the readings (one: placed by position; several: ambiguous, the closest
-    to the printed order first); none: the numbers stay as read but not as printed."""
+    to the printed order first); none: the numbers stay as read but not as printed. False when
+    the numbers are not printed in such runs."""
     tokens = table.tokens
     runs: list[list[int]] = [[0]]
     for i in range(1, len(tokens)):
@@ -155,7 +188,7 @@ def _reorder_chunks(text: str, table: Table4) -> None:
             runs.append([])
         runs[-1].append(i)
     if len(runs) < 2 or all(run[0] % 5 == 0 and len(run) % 5 == 0 for run in runs) or len(runs) > 7:
-        return
+        return False
     assert table.chosen is not None
     pieces = table.chosen
     found: dict[tuple[int, ...], tuple[int, list[Piece]]] = {}
@@ -175,15 +208,16 @@ def _reorder_chunks(text: str, table: Table4) -> None:
         table.chosen, table.candidates = readings[0], readings
         table.note = (f"the numbers are printed in runs apart from their headers ({printed}): placed in "
                       "the one order of the runs that makes every 总计 the sum of its results")
-        return
+        return True
     if readings:
         table.status, table.chosen, table.candidates = "ambiguous", None, readings
         table.note = (f"the numbers are printed in runs apart from their headers ({printed}): "
                       f"{len(readings)} orders of the runs make every 总计 the sum of its results")
-        return
+        return True
     table.chosen = [Piece(p.value, p.start, p.end, "position") for p in pieces]
     table.note = (f"the numbers are printed in runs apart from their headers ({printed}) and no order "
                   "of the runs adds up: read in printed order, which may not be the table's")
+    return True
 
 
 def _read_groups(text: str, start: int, end: int) -> Table4 | None:
