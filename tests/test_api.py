@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from contextlib import contextmanager
+from html import escape
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -374,17 +375,22 @@ def test_token_is_required_on_every_request_when_set(tmp_path: Path) -> None:
         assert client.get("/v1/queue").headers["www-authenticate"] == "Bearer"
         assert_error(client.get("/v1/queue", headers={"Authorization": "Bearer wrong"}), 401, "unauthorized")
         assert_error(client.get("/openapi.json"), 401, "unauthorized")
+        assert_error(client.get("/docs", headers={"Accept": "application/json"}), 401, "unauthorized")
         assert_error(client.post("/v1/extractions", json={"text": "x", "format": "txt"}), 401, "unauthorized")
         assert_error(client.get("/v1/extractions/1"), 401, "unauthorized")  # no hint whether it exists
 
         auth = {"Authorization": "Bearer s3cret-token"}
         assert client.get("/v1/queue", headers=auth).status_code == 200
         assert client.get("/openapi.json", headers=auth).status_code == 200
+        docs = client.get("/docs", headers=auth)
+        assert docs.status_code == 200 and "Authorization: Bearer" in docs.text
         assert_error(client.get("/v1/extractions/1", headers=auth), 404, "not_found")
 
         # the pages: redirected to the login form, then a session cookie
         page = client.get("/review/1")
         assert page.status_code == 303 and page.headers["location"].startswith("/login")
+        page = client.get("/docs")
+        assert page.status_code == 303 and page.headers["location"] == "/login?next=/docs"
         assert client.get("/static/review.js").status_code == 200
         bad = client.post("/login", data={"token": "nope", "next": "/review"})
         assert bad.status_code == 401
@@ -431,7 +437,34 @@ def test_openapi_document_lists_the_api(service: tuple[httpx.Client, Settings]) 
     content = paths["/v1/extractions"]["post"]["requestBody"]["content"]
     assert set(content) == {"multipart/form-data", "application/json"}
     assert not any(p.startswith("/review") for p in paths)
-    assert "ErrorOut" in doc["components"]["schemas"]
+    # every error is documented with the one shape the service sends (422 included)
+    for path, ops in paths.items():
+        for method, op in ops.items():
+            for code, resp in op["responses"].items():
+                if code[0] in "45":
+                    ref = resp["content"]["application/json"]["schema"]["$ref"]
+                    assert ref.endswith("/ErrorOut"), (method, path, code)
+
+
+def test_docs_page_documents_every_operation_offline(service: tuple[httpx.Client, Settings]) -> None:
+    """README promises /docs: the reference is served by the service itself (no CDN, no script),
+    from the same OpenAPI document, with every operation, its parameters and every schema."""
+    client, _ = service
+    doc = client.get("/openapi.json").json()
+    page = client.get("/docs")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    html = page.text
+    assert "<script" not in html and "cdn" not in html.lower() and "https://" not in html
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            assert f"{method.upper()}</span> <code>{escape(path)}</code>" in html, (method, path)
+            for param in op.get("parameters", []):
+                assert f"<code>{param['name']}</code>" in html
+    for name in doc["components"]["schemas"]:
+        assert f'id="schema-{name}"' in html, name
+    # the queue's filters and the upload's two body types are spelled out
+    assert "<code>review_state</code>" in html and "<code>multipart/form-data</code>" in html
+    assert 'href="/openapi.json"' in html
 
 
 def test_commands_are_documented() -> None:

@@ -36,7 +36,7 @@ from ..record import empty_record, record_to_dict
 from ..settings import Settings
 from ..version import ENGINE_VERSION
 from ..workers import Workers
-from . import pages
+from . import docs, pages
 from . import reviews as rq
 
 WEB_STATIC = Path(__file__).resolve().parent / "static"
@@ -241,7 +241,7 @@ def _session_value(token: str) -> str:
 
 def _wants_html(request: Request) -> bool:
     path = request.url.path
-    return (path == "/" or path.startswith("/review") or path.startswith("/login")) and \
+    return (path in ("/", "/docs") or path.startswith("/review") or path.startswith("/login")) and \
         request.method in ("GET", "HEAD", "POST") and "application/json" not in request.headers.get("accept", "")
 
 
@@ -308,9 +308,10 @@ def create_app(settings: Settings, *, llm_url: Callable[[], str] | None = None) 
         title="gov-report-extractor review service",
         version=ENGINE_VERSION,
         description="Extract 政府信息公开工作年度报告, review doubtful results, export reviewed records as gold.",
-        docs_url=None, redoc_url=None,  # the bundled doc pages load from a CDN; the service stays offline
+        # FastAPI's doc pages load Swagger UI from a CDN; /docs is rendered here instead (docs.py)
+        docs_url=None, redoc_url=None,
         lifespan=lifespan,
-        responses={401: {"model": ErrorOut}, 500: {"model": ErrorOut}},
+        responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut}, 500: {"model": ErrorOut}},
     )
     app.state.store = store
     app.state.settings = settings
@@ -604,6 +605,11 @@ def create_app(settings: Settings, *, llm_url: Callable[[], str] | None = None) 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok", "engine_version": ENGINE_VERSION}
+
+    @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
+    def api_docs() -> HTMLResponse:
+        """The API reference, from the same OpenAPI document as /openapi.json (the token rules apply)."""
+        return HTMLResponse(docs.api_reference(app.openapi(), token_required=bool(token)))
 
     # ---- review pages
 
