@@ -13,10 +13,8 @@ from extractor.load import load_document
 from extractor.normalise import normalise
 from extractor.pipeline import extract_bytes, extract_document
 from extractor.record import cell_values
-from extractor.rules.split import read_cells
 from extractor.rules.table3 import extract_table3
 from extractor.rules.table4 import extract_table4
-from extractor.rules.tokens import row_tokens
 from extractor.settings import Settings
 from tests.dev_reports import DEV, dev_cases
 
@@ -120,35 +118,3 @@ def test_a_count_no_report_could_hold_goes_to_review(printed: str) -> None:
     r = extract_bytes(changed.encode("utf-8"), "page.html", SETTINGS)
     assert r.status == "review"
     assert any("larger than any figure" in m for m in r.reasons), r.reasons
-
-
-# ---- the same rules on small strings
-
-
-def _read(text: str, n: int, **kw):  # type: ignore[no-untyped-def]
-    return read_cells(row_tokens(text, 0, len(text)), n, **kw)
-
-
-def test_thousands_separator_in_a_cell_is_one_number() -> None:
-    r = _read("予以公开\t1,234\t0\t1,234", 3)
-    assert r.status == "ok" and [p.value for p in r.chosen] == [1234, 0, 1234]
-
-
-def test_thousands_separator_in_running_text_is_settled_by_the_sums() -> None:
-    # '1,234' in running text could be one number or two cells separated by a comma
-    total = lambda v: sum(v[:-1]) == v[-1]
-    r = _read("1,234 235", 3, sums=total)
-    assert r.status == "ok" and [p.value for p in r.chosen] == [1, 234, 235]
-    r = _read("1,234 0 1,234", 3, sums=total)
-    assert r.status == "ok" and [p.value for p in r.chosen] == [1234, 0, 1234]
-    # not a thousands group: never '1,234' and '5'
-    assert [p.value for p in _read("1,2345", 2).chosen] == [1, 2345]
-
-
-def test_fewer_cells_than_the_row_are_absent_not_printed_zeros() -> None:
-    r = _read("0 0", 7)
-    assert r.status == "blank"
-    assert [p.method for p in r.chosen] == ["blank_cell"] * 2 + ["absent_cell"] * 5
-    r = _read("予以公开\t\t\t\t\t\t\t", 7)
-    # seven empty grid cells: printed blanks, none absent
-    assert r.status == "ok" and [p.method for p in r.chosen] == ["blank_cell"] * 7

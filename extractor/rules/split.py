@@ -240,7 +240,8 @@ def read_cells(tokens: Sequence[Token], n: int, *,
         return Reading("ok", cands[0], cands, forced=readings == 1)
     if not cands:
         return Reading("unreadable", None, [], forced=readings == 1,
-                       note=bad or f"no reading of the printed digits '{glued}' satisfies {sums_text}")
+                       note=bad or (f"no reading of the printed digits '{glued}' satisfies {sums_text}" if sums
+                                    else f"no reading of the printed digits '{glued}' gives values a cell can hold"))
     shown = "; ".join("/".join(str(p.value) for p in c) for c in cands[:6])
     more = f" (+{len(cands) - 6} more)" if len(cands) > 6 else ""
     return Reading("ambiguous", None, cands,
