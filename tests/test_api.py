@@ -3,7 +3,9 @@ reports (upload, idempotency, queue, review, history, gold, export-gold, errors,
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import socket
 import threading
 import time
@@ -19,6 +21,7 @@ from click.testing import CliRunner
 
 from extractor.cli import main
 from extractor.errors import ConfigError
+from extractor.normalise import normalise
 from extractor.record import parse_record, record_to_dict
 from extractor.service.app import check_bind, create_app
 from extractor.settings import Settings
@@ -104,7 +107,8 @@ def test_upload_is_idempotent_across_names_and_upload_kinds(service: tuple[httpx
     assert first.status_code == 201, first.text
     body = first.json()
     assert body["created"] is True
-    assert body["sha256"] and body["status"] in ("accepted", "review", "failed")
+    assert body["status"] == "accepted" and body["record"] == gold("000")
+    assert body["sha256"] == hashlib.sha256(data).hexdigest()
     assert body["links"]["page"] == f"/review/{body['id']}"
 
     again = client.post("/v1/extractions", files={"file": ("renamed.txt", data, "text/plain")})
@@ -147,10 +151,13 @@ def test_real_report_extracts_with_provenance_into_the_source_text(service: tupl
     text = client.get(f"/v1/extractions/{body['id']}/source").json()["text"]
     assert "予以公开" in text
     spanned = [p for p in body["provenance"] if p.get("span")]
-    assert spanned, "no cell carries a source span"
-    for p in spanned:
-        piece = text[p["span"]["start"]:p["span"]["end"]]
-        assert piece.strip(), p
+    assert len(spanned) == sum(1 for p in body["provenance"] if p["method"] in ("grid_cell", "text_token"))
+    for p in spanned:       # the page highlights exactly the printed number
+        assert text[p["span"]["start"]:p["span"]["end"]] == str(p["value"]), p
+        if p["field"].startswith("applications."):     # and the 表三 row label it was read beside
+            label = p["label_span"]
+            printed = normalise(text[label["start"]:label["end"]]).text
+            assert re.sub(r"\s+", "", printed) == p["label"], p
 
 
 def test_doubtful_report_is_queued_by_risk_and_leaves_the_queue_when_reviewed(

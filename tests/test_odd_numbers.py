@@ -78,16 +78,18 @@ def _html_012() -> str:
     return (DEV / "012" / "page.html").read_text(encoding="utf-8")
 
 
-def _granted_cell(html: str) -> int:
-    label = html.index("（一）予以公开</p>")
-    return html.index('<p style="text-indent: 0em;">22</p>', label)
+_GRANTED = '<p style="text-indent: 0em;">22</p>'    # dev/012's 予以公开 自然人 cell
+
+
+def _with_granted_cell(cell: str) -> bytes:
+    """dev/012's page with its 予以公开 自然人 cell replaced."""
+    html = _html_012()
+    at = html.index(_GRANTED, html.index("（一）予以公开</p>"))
+    return (html[:at] + cell + html[at + len(_GRANTED):]).encode("utf-8")
 
 
 def test_broken_markup_in_a_cell_is_not_an_empty_cell() -> None:
-    html = _html_012()
-    at = _granted_cell(html)
-    broken = html[:at] + '<p sty>e="text-indent: 0em;">22</p>' + html[at + len('<p style="text-indent: 0em;">22</p>'):]
-    r = extract_bytes(broken.encode("utf-8"), "page.html", SETTINGS)
+    r = extract_bytes(_with_granted_cell('<p sty>e="text-indent: 0em;">22</p>'), "page.html", SETTINGS)
     assert r.status == "review"
     assert any("applications.granted[0]" in f.cells for f in r.findings if f.severity == "review")
     assert any("neither a number" in m for m in r.reasons), r.reasons
@@ -95,10 +97,7 @@ def test_broken_markup_in_a_cell_is_not_an_empty_cell() -> None:
 
 @pytest.mark.parametrize("printed", ["9.8", "0.5", "22.0"])
 def test_a_decimal_in_a_count_cell_goes_to_review(printed: str) -> None:
-    html = _html_012()
-    at = _granted_cell(html)
-    changed = html[:at] + f'<p style="text-indent: 0em;">{printed}</p>' + html[at + len('<p style="text-indent: 0em;">22</p>'):]
-    r = extract_bytes(changed.encode("utf-8"), "page.html", SETTINGS)
+    r = extract_bytes(_with_granted_cell(f'<p style="text-indent: 0em;">{printed}</p>'), "page.html", SETTINGS)
     assert r.status == "review"
     assert any("applications.granted[0]" in f.cells for f in r.findings if f.severity == "review")
     assert any("decimal point" in m for m in r.reasons), r.reasons
@@ -112,9 +111,6 @@ def test_fees_keep_their_decimals() -> None:
 
 @pytest.mark.parametrize("printed", ["12345678901234567890", "1000000000"])
 def test_a_count_no_report_could_hold_goes_to_review(printed: str) -> None:
-    html = _html_012()
-    at = _granted_cell(html)
-    changed = html[:at] + f'<p style="text-indent: 0em;">{printed}</p>' + html[at + len('<p style="text-indent: 0em;">22</p>'):]
-    r = extract_bytes(changed.encode("utf-8"), "page.html", SETTINGS)
+    r = extract_bytes(_with_granted_cell(f'<p style="text-indent: 0em;">{printed}</p>'), "page.html", SETTINGS)
     assert r.status == "review"
     assert any("larger than any figure" in m for m in r.reasons), r.reasons

@@ -75,6 +75,7 @@ def eval_cmd(reports_dir: Path | None, llm: str, out_dir: Path, baseline_path: P
         problems = regressions(run.overall, load_baseline(baseline_file))
         if problems:
             click.echo("REGRESSION against the baseline:\n  " + "\n  ".join(problems))
+            raise click.exceptions.Exit(1)   # a CI step running the eval fails on it
         else:
             click.echo("no regression against the baseline")
 
