@@ -11,44 +11,14 @@ from typing import Any, Iterator, Sequence, TextIO
 from . import store as st
 from .legacy import legacy_cells, parse_legacy
 from .record import empty_record, record_to_dict
-from .template import (
-    ACTIVE_2019_DOC_LABELS,
-    ACTIVE_2019_DOC_TRIPLE,
-    ACTIVE_2019_ITEM_LABELS,
-    ACTIVE_2019_ITEM_TRIPLE,
-    ACTIVE_2019_LABELS,
-    ACTIVE_2021_LABELS,
-    ACTIVE_2021_TRIPLE,
-    ACTIVE_2021_TRIPLE_LABELS,
-    ALL_APPLICATION_LABELS,
-    APPLICANT_COLUMNS,
-    REVIEW_COLUMNS,
-    REVIEW_ROWS,
-    application_rows,
-)
+from .template import APPLICANT_COLUMNS, REVIEW_COLUMNS, REVIEW_ROWS, application_rows, cell_labels
 
 TABLE_LABELS = {"active_disclosure": "表二", "applications": "表三", "review_litigation": "表四",
                 "legacy": "旧统计表"}
 LEGACY_COLUMN_LABELS = {"this_year": "本年度", "cumulative": "历年累计"}
-_ACTIVE_COL_LABELS: dict[str, str] = {
-    **dict(zip(ACTIVE_2021_TRIPLE, ACTIVE_2021_TRIPLE_LABELS)),
-    **dict(zip(ACTIVE_2019_DOC_TRIPLE, ACTIVE_2019_DOC_LABELS)),
-    **dict(zip(ACTIVE_2019_ITEM_TRIPLE, ACTIVE_2019_ITEM_LABELS)),
-    "items": "采购项目数量", "amount_wan_yuan": "采购总金额（万元）",
-}
 LONG_HEADER = ["report", "organization", "year", "template", "status", "table", "table_label", "row", "row_label",
                "column", "column_label", "value"]
 WIDE_META = ["report", "organization", "year", "template", "status", "review_state", "reasons"]
-
-
-def labels(table: str, row: str, col: str, template: str | None) -> tuple[str, str]:
-    """Chinese (row label, column label) of one cell."""
-    if table == "applications":
-        return ALL_APPLICATION_LABELS.get(row, row), APPLICANT_COLUMNS[int(col)] if col.isdigit() else col
-    if table == "review_litigation":
-        return REVIEW_ROWS.get(row, row), REVIEW_COLUMNS[int(col)] if col.isdigit() else col
-    row_labels = ACTIVE_2019_LABELS if template == "2019" else ACTIVE_2021_LABELS
-    return row_labels.get(row, row), _ACTIVE_COL_LABELS.get(col, col)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -117,7 +87,7 @@ def export_csv_long(store: st.Store, out: TextIO, statuses: Sequence[str] | None
         if not rec:
             continue
         for table, r, c, _field, value in st.record_cells(rec):
-            rl, cl = labels(table, r, c, rec.get("template"))
+            rl, cl = cell_labels(table, r, c, rec.get("template"))
             w.writerow([cell(v) for v in (row["path"], rec.get("organization"), rec.get("year"), rec.get("template"),
                                           row["status"], table, TABLE_LABELS[table], r, rl, c, cl, value)])
         n += 1
@@ -155,7 +125,7 @@ def _active_columns(template: str) -> list[tuple[str, str, str]]:
     rec = record_to_dict(empty_record(template))  # type: ignore[arg-type]
     out = []
     for _t, r, c, _f, _v in st.record_cells({"active_disclosure": rec["active_disclosure"]}):
-        rl, cl = labels("active_disclosure", r, c, template)
+        rl, cl = cell_labels("active_disclosure", r, c, template)
         out.append((r, c, f"{rl} {cl}".strip()))
     return out
 

@@ -95,3 +95,23 @@ ACTIVE_2019_DOC_TRIPLE = ("new_made", "new_published", "total_published")
 ACTIVE_2019_DOC_LABELS = ("本年新制作数量", "本年新公开数量", "对外公开总数量")
 ACTIVE_2019_ITEM_TRIPLE = ("prev_year_items", "change", "decisions")
 ACTIVE_2019_ITEM_LABELS = ("上一年项目数量", "本年增/减", "处理决定数量")
+
+# the numbers of a 表二 item, by their record key (both templates; procurement's two in 2019)
+ACTIVE_LEAF_LABELS: dict[str, str] = {
+    **dict(zip(ACTIVE_2021_TRIPLE, ACTIVE_2021_TRIPLE_LABELS)),
+    **dict(zip(ACTIVE_2019_DOC_TRIPLE, ACTIVE_2019_DOC_LABELS)),
+    **dict(zip(ACTIVE_2019_ITEM_TRIPLE, ACTIVE_2019_ITEM_LABELS)),
+    "items": "采购项目数量", "amount_wan_yuan": "采购总金额（万元）",
+}
+
+
+def cell_labels(table: str, row: str, col: str, template: str | None) -> tuple[str, str]:
+    """Chinese (row label, column label) of one cell of a record: `col` is a column index of
+    表三/表四, a 表二 leaf key, or "" for a 表二 item of one number."""
+    if table == "applications":
+        return ALL_APPLICATION_LABELS.get(row, row), APPLICANT_COLUMNS[int(col)] if col.isdigit() else col
+    if table == "review_litigation":
+        return REVIEW_ROWS.get(row, row), REVIEW_COLUMNS[int(col)] if col.isdigit() else col
+    first, second = ((ACTIVE_2019_LABELS, ACTIVE_2021_LABELS) if template == "2019"
+                     else (ACTIVE_2021_LABELS, ACTIVE_2019_LABELS))
+    return first.get(row) or second.get(row) or row, ACTIVE_LEAF_LABELS.get(col, col)

@@ -8,20 +8,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..template import (
-    ACTIVE_2019_DOC_LABELS,
-    ACTIVE_2019_DOC_TRIPLE,
-    ACTIVE_2019_ITEM_LABELS,
-    ACTIVE_2019_ITEM_TRIPLE,
-    ACTIVE_2019_LABELS,
-    ACTIVE_2021_LABELS,
-    ACTIVE_2021_TRIPLE,
-    ACTIVE_2021_TRIPLE_LABELS,
-    ALL_APPLICATION_LABELS,
-    REVIEW_ROWS,
-)
+from ..template import ACTIVE_2019_DOC_TRIPLE, ACTIVE_2019_ITEM_TRIPLE, cell_labels
 from .runner import CaseOutcome, CellEvidence, EvalRun
-from .scorer import Metrics, column_of, row_of
+from .scorer import Metrics
 
 MD_WRONG_CELLS_SHOWN = 25   # per case in report.md; report.html lists them all
 
@@ -116,33 +105,16 @@ def _title(run: EvalRun) -> str:
 
 def field_label(path: str) -> str:
     """A Chinese label for a cell path, for readers of the reports."""
-    row = row_of(path)
-    section, _, key = row.partition(".")
-    name = ALL_APPLICATION_LABELS.get(key) if section == "applications" else (
-        REVIEW_ROWS.get(key) if section == "review_litigation" else None)
-    col = column_of(path)
-    col_name = col.split("[", 1)[1].rstrip("]") if col else None
-    if section == "active_disclosure":
-        return _active_label(key)
-    if name is None:
+    table, _, rest = path.partition(".")
+    if table not in ("applications", "review_litigation", "active_disclosure") or not rest:
         return path
-    return f"{name} / {col_name}" if col_name else name
-
-
-_ACTIVE_LEAVES = {
-    **dict(zip(ACTIVE_2021_TRIPLE, ACTIVE_2021_TRIPLE_LABELS)),
-    **dict(zip(ACTIVE_2019_DOC_TRIPLE, ACTIVE_2019_DOC_LABELS)),
-    **dict(zip(ACTIVE_2019_ITEM_TRIPLE, ACTIVE_2019_ITEM_LABELS)),
-    "items": "采购项目数量", "amount_wan_yuan": "采购总金额",
-}
-
-
-def _active_label(key: str) -> str:
-    group, _, leaf = key.partition(".")
-    is_2019 = leaf in (*ACTIVE_2019_DOC_TRIPLE, *ACTIVE_2019_ITEM_TRIPLE, "items", "amount_wan_yuan")
-    first, second = (ACTIVE_2019_LABELS, ACTIVE_2021_LABELS) if is_2019 else (ACTIVE_2021_LABELS, ACTIVE_2019_LABELS)
-    name = first.get(group) or second.get(group) or group
-    return f"二 {name} / {_ACTIVE_LEAVES.get(leaf, leaf)}" if leaf else f"二 {name}"
+    row, col = (rest.rstrip("]").split("[", 1) if "[" in rest else rest.split(".", 1) if "." in rest
+                else (rest, ""))
+    template = "2019" if col in (*ACTIVE_2019_DOC_TRIPLE, *ACTIVE_2019_ITEM_TRIPLE, "items", "amount_wan_yuan") \
+        else "2021"
+    row_label, col_label = cell_labels(table, row, col, template)
+    prefix = "二 " if table == "active_disclosure" else ""
+    return f"{prefix}{row_label} / {col_label}" if col else f"{prefix}{row_label}"
 
 
 def _num(v: int | float | None) -> str:
