@@ -197,3 +197,23 @@ def test_table2_reading_order_text_keeps_units_and_never_cuts_numbers_printed_ap
     assert r.record["active_disclosure"]["procurement"] == {"items": 135, "amount_wan_yuan": 7539.443252}
     named = {c for f in r.findings if f.severity == "review" for c in f.cells}
     assert "active_disclosure.other_services.prev_year_items" in named
+
+
+@pytest.mark.parametrize("printed,wrapped", [
+    # a label cell wrapped around its row's numbers (LibreOffice's HTML export)
+    ("4.保护第三方合法权益         6          0        0        0        0    0    6",
+     "4.保护         6          0        0        0        0    0    6\n          第三方合法权益"),
+    # a neighbouring column's words between the label's two lines, one number on the first line
+    ("1.属于国家秘密            2          0        0        0        0    0    2",
+     "1.属于国家秘      2\n  予公开 密          0        0        0        0    0    2"),
+    # the row's ordinal printed after its label, on the numbers' line
+    ("1.信访举报投诉类申请              56        6        0         0        0         0    62",
+     "信访举报投诉类申请\n      1.        56        6        0         0        0         0    62"),
+], ids=["numbers-inside-label", "column-words-inside-label", "ordinal-after-label"])
+def test_wrapped_labels_read_as_printed(printed: str, wrapped: str) -> None:
+    assert printed in _layout()
+    text = _layout().replace(printed, wrapped)
+    r = extract_bytes(text.encode("utf-8"), "derived-layout.txt", SETTINGS)
+    assert r.record is not None and r.record["applications"] == GOLD["applications"]
+    assert r.status == "accepted", r.reasons
+

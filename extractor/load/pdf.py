@@ -20,6 +20,7 @@ Obj = dict[str, Any]
 _BARE_NUMBER = re.compile(r"^\d{1,3}$")
 _NUMERIC = re.compile(r"^[-+−]?\d[\d,，.]*%?$|^[-—/－]$")
 
+_WRAPPED_DIGITS = re.compile(r"[1-9]\d*(?:\n\d+)+")   # never a leading 0: "0⏎0" is two cells
 _TABLE_SETTINGS: dict[str, Any] = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
 
 
@@ -155,7 +156,11 @@ def _table_rows(table: Any, chars: list[Obj]) -> tuple[list[list[Cell]], list[li
         for bbox, text in zip(row.cells, row_text):
             if bbox is None:
                 continue
-            out.append(Cell(collapse(text or "").strip(),
+            text = text or ""
+            if _WRAPPED_DIGITS.fullmatch(text.strip()):
+                # a number wrapped inside a narrow cell, a digit or two a line ('2⏎6' is 26)
+                text = re.sub(r"\s+", "", text)
+            out.append(Cell(collapse(text).strip(),
                             rowspan=_count_between(ys, bbox[1], bbox[3]),
                             colspan=_count_between(xs, bbox[0], bbox[2])))
             out_chars.append((_reading_order([c for c in chars if _mid_in(c, bbox)]), tuple(bbox)))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from functools import cache
 
-_ORD_SEP = r"\s*[.、．,，]?\s*"
+# between an ordinal and its label: a mark (with spaces around it), or nothing at all; an ordinal
+# never stands apart by whitespace alone (the row before may end with the same digit: `… 2 ⏎ 重复申请`)
+_ORD_SEP = r"(?:\s*[.、．,，]\s*)?"
 
 
 def loose(literal: str) -> str:
@@ -29,3 +31,22 @@ def label_regex(alternatives: tuple[str, ...], ordinal: str | None = None) -> re
     if ordinal:
         return re.compile(rf"(?:(?<!\d){re.escape(ordinal)}{_ORD_SEP}|(?<=\d){re.escape(ordinal)}[.、．]\s*)?(?:{alts})")
     return re.compile(rf"(?:{alts})")
+
+
+# Between two characters of a wrapped label cell, page-laid-out text can put the row's own numbers
+# (the label wraps around them), a row ordinal ('2.'), and, after a line break, a short piece of a
+# neighbouring column's text ('1.属于国家秘 0 ⏎ 予公开 密'). Digits are allowed only where whitespace
+# is too, so a label glued to numbers ('…3252.没有现成信息') is still found by label_regex alone.
+_WRAP_GAP = r"(?:\s|(?<=\s)-?\d+(?:\.\d+)?(?=\s)|(?<=\s)\d{1,2}[.、]|(?<=\n)[^\S\n]*[^\s\d]{1,8}\s)*"
+
+
+@cache
+def wrapped_label_regex(label: str, ordinal: str | None = None) -> re.Pattern[str]:
+    """Match a row's full label broken by other text: its own numbers, an ordinal, a neighbouring
+    column's words after a line break. Group `head` is the label's first character: the row's
+    numbers are read from there on, those printed inside the label included."""
+    chars = [re.escape(ch) for ch in label if not ch.isspace()]
+    body = f"(?P<head>{chars[0]})" + "".join(_WRAP_GAP + c for c in chars[1:])
+    if ordinal:
+        return re.compile(rf"(?:(?<!\d){re.escape(ordinal)}{_ORD_SEP})?{body}")
+    return re.compile(body)

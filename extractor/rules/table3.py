@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from itertools import product
 from typing import Literal
 
-from .labels import label_regex, loose
+from .labels import label_regex, loose, wrapped_label_regex
 from .split import Piece, _parse, is_count, read_cells
 from .tokens import Token, has_label_text, row_tokens, trim_empty
 
@@ -108,21 +108,28 @@ def extract_table3(text: str) -> Table3 | None:
     specs = _row_specs(six_form)
 
     rows: dict[str, Row] = {}
-    found: list[tuple[str, re.Match[str]]] = []
+    found: list[tuple[str, re.Match[str], int]] = []   # key, label, where its numbers are read from
     pos = start
     for key, ordinal, alts in specs:
         m = label_regex(alts, ordinal).search(text, pos, search_end)
+        read_from = m.end() if m else 0
+        if len(alts[0]) >= 4:
+            # the full label wrapped around its numbers or a neighbouring column's words: its
+            # numbers start inside it (a part of the label alone may be found further on)
+            w = wrapped_label_regex(alts[0], ordinal).search(text, pos, search_end)
+            if w is not None and (m is None or w.start() < m.start()):
+                m, read_from = w, w.end("head")
         if m is None:
             rows[key] = Row(key=key, status="absent")
             continue
         rows[key] = Row(key=key, label=m.group(0), label_span=(m.start(), m.end()))
-        found.append((key, m))
+        found.append((key, m, read_from))
         pos = m.end()
 
-    for i, (key, m) in enumerate(found):
+    for i, (key, _, read_from) in enumerate(found):
         seg_end = found[i + 1][1].start() if i + 1 < len(found) else search_end
         last_row = i + 1 == len(found)
-        rows[key].tokens = trim_empty(row_tokens(text, m.end(), seg_end, stop_at_text=last_row), N)
+        rows[key].tokens = trim_empty(row_tokens(text, read_from, seg_end, stop_at_text=last_row), N)
 
     table = Table3(rows=rows, six_form=six_form, span=(start, search_end))
     before = row_tokens(text, max(0, start - 60), start)
