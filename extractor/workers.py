@@ -41,6 +41,8 @@ from .version import ENGINE_VERSION
 
 _READY_TIMEOUT_S = 120.0   # a cold start imports the parsers; a busy machine is slow
 _WATCH_INTERVAL_S = 0.5
+_KEEP_RSS_BYTES = 512 * 1024 * 1024   # a worker grown past this after an input is replaced (an idle
+                                      # worker would keep the memory of its largest input)
 
 
 @dataclass
@@ -221,6 +223,14 @@ def _watch_parent(parent_pid: int) -> None:
         time.sleep(_WATCH_INTERVAL_S)
 
 
+def _rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def _limit_memory(mb: int) -> None:
     if mb <= 0:
         return
@@ -266,9 +276,11 @@ def _worker_main(fd: int, parent_pid: int) -> None:
             client.disable(job.llm_disabled)
         result = extract_bytes(job.data, job.name, settings, llm=client)
         del job
-        # after running out of memory the heap may be in pieces: a fresh worker takes the next input
-        conn.send(("exit" if result.failure == "memory" else "result", result))
-        if result.failure == "memory":
+        # after running out of memory the heap may be in pieces, and a large input leaves the
+        # process large: a fresh worker takes the next input then
+        leave = result.failure == "memory" or _rss_bytes() > _KEEP_RSS_BYTES
+        conn.send(("exit" if leave else "result", result))
+        if leave:
             return
 
 

@@ -20,6 +20,7 @@ class Reply:
     body: Any = None                 # dict -> JSON; str -> sent as is
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
+    drip_s: float = 0.0              # > 0: the body is sent one byte at a time, this far apart
 
 
 def completion(content: str, finish_reason: str = "stop", prompt_tokens: int = 50,
@@ -66,7 +67,12 @@ class FaultServer:
                     for k, v in reply.headers.items():
                         self.send_header(k, v)
                     self.end_headers()
-                    self.wfile.write(data)
+                    if not reply.drip_s:
+                        self.wfile.write(data)
+                    for i in range(len(data) if reply.drip_s else 0):
+                        self.wfile.write(data[i:i + 1])
+                        self.wfile.flush()
+                        time.sleep(reply.drip_s)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..errors import LLMError
+from ..errors import LLMError, LLMOutputError
 from ..result import Finding
 from ..rules import Tables
 from ..rules.labels import loose
@@ -76,8 +76,7 @@ def _choose(client: Any, text: str, fields: list[str], target: Any, findings: li
         choice = llm_choose_split(client, text, fields, cands,
                                   run="".join(t.text for t in target.tokens))
     except LLMError as e:
-        findings.append(Finding(rule="llm_unavailable", severity="review",
-                                message=f"{where}: the language model could not help: {e}"))
+        findings.append(_could_not_help(where, e))
         return
     if choice is None or not choice.quote:
         return
@@ -95,6 +94,15 @@ def _choose(client: Any, text: str, fields: list[str], target: Any, findings: li
     findings.append(Finding(rule="llm_split_choice", severity="info",
                             message=f"{where}: {target.note}",
                             numbers={"chosen": cands[choice.index], "candidates": cands[:20]}))
+
+
+def _could_not_help(where: str, e: LLMError) -> Finding:
+    """Why the model gave nothing usable: its reply (invalid JSON, failing the checks) or the server."""
+    if isinstance(e, LLMOutputError):
+        return Finding(rule="llm_unusable", severity="review",
+                       message=f"{where}: the language model's answer was unusable ({e})")
+    return Finding(rule="llm_unavailable", severity="review",
+                   message=f"{where}: the language model could not help: {e}")
 
 
 def _int(v: Any) -> Any:
@@ -127,10 +135,13 @@ def read_table3(client: Any, text: str, template: TemplateId, t3: Table3 | None,
     try:
         answer = llm_table3(client, section, template, groups=[[k] for k in keys])
     except LLMError as e:
-        findings.append(Finding(rule="llm_unavailable", severity="review",
-                                message=f"表三: the language model could not help: {e}"))
+        findings.append(_could_not_help("表三", e))
         return
     for row in open_rows:
+        if row.key in answer.unusable:
+            findings.append(Finding(rule="llm_unusable", severity="review",
+                                    message=f"表三 {row.label or row.key}: the language model's answer was "
+                                            f"unusable ({answer.unusable[row.key][:300]})"))
         key = row.key if row.key in answer.values else None
         if key is None:
             continue
@@ -163,6 +174,11 @@ def cross_check_prose(client: Any, text: str, record: dict[str, Any], findings: 
         findings.append(Finding(rule="llm_unavailable", severity="info",
                                 message=f"prose cross-check skipped: {e}"))
         return
+    for where, why in prose.dropped.items():
+        if where.startswith("sentence@"):   # the model's reply for that sentence was unusable
+            findings.append(Finding(rule="llm_unusable", severity="info",
+                                    message=f"prose cross-check: the language model's answer for the sentence "
+                                            f"at {where.split('@')[1]} was unusable ({why[:300]})"))
     for name, (section, key, col, label) in _PROSE_TO_CELL.items():
         fig = getattr(prose, name, None)
         if fig is None:

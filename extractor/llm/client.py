@@ -326,9 +326,7 @@ class LLMClient:
             self._fail_scope(f"{type(e.cause).__name__}: {e.cause}")
             deadline = self._deadline()
             if deadline is not None and time.monotonic() >= deadline:
-                scopes = self._scopes.get()
-                if scopes and scopes[-1].calls:
-                    scopes[-1].calls[-1].outcome = "budget_exceeded"
+                self._mark_budget()
                 raise LLMBudgetError(
                     f"{purpose}: the model budget of this report (EXTRACTOR_LLM_REPORT_BUDGET_S="
                     f"{self.settings.llm_report_budget_s:g}) ran out: {type(e.cause).__name__}: {e.cause}"
@@ -338,8 +336,16 @@ class LLMClient:
                 f"{self.settings.llm_transport_attempts} attempts: {type(e.cause).__name__}: {e.cause}"
             ) from e.cause
         except LLMTransportError as e:
+            if isinstance(e, LLMBudgetError):
+                self._mark_budget()
             self._fail_scope(str(e))
             raise
+
+    def _mark_budget(self) -> None:
+        # the ledger says the last request ended because the report's budget did
+        scopes = self._scopes.get()
+        if scopes and scopes[-1].calls and scopes[-1].calls[-1].outcome == "transport_error":
+            scopes[-1].calls[-1].outcome = "budget_exceeded"
 
     def _fail_scope(self, why: str) -> None:
         for scope in self._scopes.get():

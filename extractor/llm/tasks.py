@@ -180,6 +180,7 @@ def llm_choose_split(client: LLMClient, context_text: str, field_labels: list[st
 
     Accepted only if the cited sentence occurs in `context_text` and prints a number of the
     chosen split that no other candidate has at that position (grounding.citation_grounded).
+    Raises LLMAnswerError when the model's reply is unusable (invalid, failing the checks).
     """
     if len(candidates) < 2:
         return SplitChoice(index=0, quote="") if candidates else None
@@ -207,13 +208,11 @@ def llm_choose_split(client: LLMClient, context_text: str, field_labels: list[st
                     + "、".join(str(candidates[ans.choice - 1][i]) for i in distinct)]
         return []
 
-    try:
-        ans = client.ask(SPLIT_PROMPT, {
-            "run": run or "".join(str(v) for v in candidates[0]),
-            "fields": "、".join(field_labels), "candidates": cand_text, "sentences": numbered,
-        }, _SplitAnswer, check, purpose="split_choice")
-    except LLMAnswerError:
-        return None
+    # an unusable answer (invalid JSON, failing the checks) raises LLMAnswerError: the caller says why
+    ans = client.ask(SPLIT_PROMPT, {
+        "run": run or "".join(str(v) for v in candidates[0]),
+        "fields": "、".join(field_labels), "candidates": cand_text, "sentences": numbered,
+    }, _SplitAnswer, check, purpose="split_choice")
     if ans.choice == 0 or ans.sentence == 0:
         return None
     idx = ans.choice - 1
@@ -231,6 +230,7 @@ class TableLLM(BaseModel):
 
     values: dict[str, list[int]] = Field(default_factory=dict)
     evidence: dict[str, str | None] = Field(default_factory=dict)   # row -> source line(s) or None
+    unusable: dict[str, str] = Field(default_factory=dict)   # row -> why the model's answer was unusable
 
 
 def row_model(name: str, keys: list[str], width: int) -> type[BaseModel]:
@@ -289,8 +289,10 @@ def llm_table3(client: LLMClient, section_text: str, template: TemplateId,
                 "rows": "\n".join(f"- {k}: {lab}" for k, lab in group_labels.items()),
             }, row_model(f"RowGroup{n}", keys, width), row_total_checks(group_labels, width),
                 purpose=f"table3:group{n}")
-        except LLMAnswerError:
-            continue    # the row stays unread (and the report in review)
+        except LLMAnswerError as e:
+            for k in keys:   # the row stays unread (and the report in review), saying why
+                out.unusable[k] = f"{e.reason}: {e}"
+            continue
         for k in keys:
             row = list(getattr(answer, k))
             out.values[k] = row
