@@ -18,6 +18,7 @@
     ├── PageImageError             a page of an input cannot be shown as an image (not paged, damaged)
     │   └── NoSuchPageError        the input has no page of that number
     ├── StoreError                 the results database cannot be used
+    ├── AnalysisError              the analysis asked for cannot be made (no such agency or year)
     └── ReviewError                a review request that cannot be done (the service answers 4xx)
         ├── ReviewInputError       the reviewer's input is invalid (a code, a message, details)
         └── NoGoldError            the report has no reviewed record to give as gold
@@ -125,6 +126,10 @@ class NoSuchPageError(PageImageError, LookupError):
 
 class StoreError(ExtractorError):
     """The results database cannot be opened, migrated or written."""
+
+
+class AnalysisError(ExtractorError, LookupError):
+    """The analysis asked for cannot be made: no such agency or year in the store."""
 
 
 class ReviewError(ExtractorError):

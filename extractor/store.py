@@ -52,6 +52,14 @@ API (all functions take the `Store` returned by `open_store` first):
                                                       save_result(..., run_id) in its transaction
     claim_active(store, sha256, config_key) -> bool   another live run holds the claim
     replace_crosscheck_findings(store, findings) -> None   see crosscheck.py
+    analysis_rows(store, org_keys=None) -> list[dict]   current extractions with a record, organization and
+        year, for the analysis: id, path, status, review_state, organization, org_key, year, template,
+        record (the latest reviewed record when a review carries one), source_findings (severity "source")
+    coverage(store) -> list[dict]                      current extractions by year, template, status: n
+    count_without_agency(store) -> int                 current records with no organization or year
+    organizations(store) -> list[dict]                 distinct org_key with their printed names and counts
+    list_aliases(store) -> list[dict];  set_alias(store, name_key, agency, *, origin="user")
+    seed_aliases(store, mapping) -> int;  delete_alias(store, name_key) -> bool
 """
 
 from __future__ import annotations
@@ -238,6 +246,17 @@ MIGRATIONS: list[tuple[int, str | Callable[[sqlite3.Connection], None]]] = [
         owner TEXT NOT NULL,             -- host:pid of the claiming process
         expires_at REAL NOT NULL,        -- unix time
         PRIMARY KEY (sha256, config_key)
+    );
+    """),
+    (6, """
+    -- which agency a name as printed belongs to (上海市科委 and 上海市科学技术委员会 are one agency):
+    -- name_key is store.org_key of the printed name; 'auto' rows are seeded by the analysis'
+    -- normalisation and never overwrite a 'user' row
+    CREATE TABLE agency_aliases (
+        name_key TEXT PRIMARY KEY,
+        agency TEXT NOT NULL,
+        origin TEXT NOT NULL CHECK (origin IN ('auto', 'user')),
+        updated_at TEXT NOT NULL
     );
     """),
 ]
@@ -860,3 +879,102 @@ def replace_crosscheck_findings(store: Store, findings: Sequence[tuple[int, str,
         conn.executemany("INSERT INTO findings (extraction_id, rule, severity, message, cells_json, numbers_json, "
                          "origin) VALUES (?, ?, 'info', ?, ?, ?, 'crosscheck')",
                          [(eid, rule, msg, _dumps(cells), _dumps(nums)) for eid, rule, msg, nums, cells in findings])
+
+
+# ---- the analysis: agencies and their records across years ----------------------------------
+
+def analysis_rows(store: Store, org_keys: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Current extractions that have a record, an organization and a year (no provenance: cheap).
+
+    `record` is the latest reviewed record when a review carries one, else the extracted record;
+    `source_findings` the extraction's findings of severity "source" (the report's own
+    inconsistencies). `org_keys` limits the rows to those organizations."""
+    where, params = "e.is_current = 1 AND e.record_json IS NOT NULL AND e.org_key IS NOT NULL AND e.year IS NOT NULL", []
+    if org_keys is not None:
+        if not org_keys:
+            return []
+        where += f" AND e.org_key IN ({', '.join('?' * len(org_keys))})"
+        params = list(org_keys)
+    with store.lock:
+        rows = store.conn.execute(
+            "SELECT e.id, s.path, e.status, e.review_state, e.organization, e.org_key, e.year, e.template, "
+            "COALESCE((SELECT r.record_json FROM reviews r WHERE r.extraction_id = e.id AND r.record_json IS NOT NULL "
+            "ORDER BY r.id DESC LIMIT 1), e.record_json) AS record_json "
+            f"FROM extractions e JOIN sources s ON s.id = e.source_id WHERE {where} ORDER BY e.org_key, e.year, e.id",
+            params).fetchall()
+        found: dict[int, list[dict[str, Any]]] = {}
+        for f in store.conn.execute(
+                "SELECT f.extraction_id, f.rule, f.message, f.cells_json FROM findings f JOIN extractions e "
+                f"ON e.id = f.extraction_id WHERE f.severity = 'source' AND {where} ORDER BY f.rowid", params):
+            found.setdefault(int(f[0]), []).append({"rule": f[1], "message": f[2], "cells": json.loads(f[3])})
+    out = []
+    for r in rows:
+        d = dict(r)
+        d["record"] = json.loads(d.pop("record_json"))
+        d["source_findings"] = found.get(int(d["id"]), [])
+        out.append(d)
+    return out
+
+
+def count_without_agency(store: Store) -> int:
+    """Current extractions that have a record but no organization or no year."""
+    with store.lock:
+        return int(store.conn.execute(
+            "SELECT COUNT(*) FROM extractions WHERE is_current = 1 AND record_json IS NOT NULL "
+            "AND (org_key IS NULL OR year IS NULL)").fetchone()[0])
+
+
+def coverage(store: Store) -> list[dict[str, Any]]:
+    """Current extractions counted by year, template and status (year/template None when unknown)."""
+    with store.lock:
+        rows = store.conn.execute("SELECT year, template, status, COUNT(*) AS n FROM extractions WHERE is_current = 1 "
+                                  "GROUP BY year, template, status ORDER BY year, template, status").fetchall()
+    return [dict(r) for r in rows]
+
+
+def organizations(store: Store) -> list[dict[str, Any]]:
+    """Each organization key of current extractions with the names printed for it and how many reports."""
+    with store.lock:
+        rows = store.conn.execute(
+            "SELECT org_key, organization, COUNT(*) AS n FROM extractions WHERE is_current = 1 AND org_key IS NOT NULL "
+            "GROUP BY org_key, organization ORDER BY org_key, n DESC").fetchall()
+    out: dict[str, dict[str, Any]] = {}
+    for key, name, n in rows:
+        entry = out.setdefault(key, {"org_key": key, "names": [], "reports": 0})
+        entry["names"].append(name)
+        entry["reports"] += int(n)
+    return list(out.values())
+
+
+def list_aliases(store: Store) -> list[dict[str, Any]]:
+    """Every alias row: name_key, agency, origin (auto | user), updated_at."""
+    with store.lock:
+        rows = store.conn.execute("SELECT name_key, agency, origin, updated_at FROM agency_aliases "
+                                  "ORDER BY agency, name_key").fetchall()
+    return [dict(r) for r in rows]
+
+
+def set_alias(store: Store, name_key: str, agency: str, *, origin: str = "user") -> None:
+    """Say that the name `name_key` (an org_key) belongs to `agency`. ValueError on empty input."""
+    if not name_key.strip() or not agency.strip():
+        raise ValueError("both the name and the agency are required")
+    with _tx(store) as conn:
+        conn.execute("INSERT INTO agency_aliases (name_key, agency, origin, updated_at) VALUES (?,?,?,?) "
+                     "ON CONFLICT(name_key) DO UPDATE SET agency = excluded.agency, origin = excluded.origin, "
+                     "updated_at = excluded.updated_at", (name_key.strip(), agency.strip(), origin, _now()))
+
+
+def seed_aliases(store: Store, mapping: dict[str, str]) -> int:
+    """Add 'auto' rows for names not in the table yet (never touches existing rows); returns how many."""
+    now = _now()
+    with _tx(store) as conn:
+        before = conn.total_changes
+        conn.executemany("INSERT OR IGNORE INTO agency_aliases (name_key, agency, origin, updated_at) "
+                         "VALUES (?, ?, 'auto', ?)", [(k, v, now) for k, v in mapping.items()])
+        return conn.total_changes - before
+
+
+def delete_alias(store: Store, name_key: str) -> bool:
+    """Remove one alias row (the name falls back to the normalisation); False when there was none."""
+    with _tx(store) as conn:
+        return conn.execute("DELETE FROM agency_aliases WHERE name_key = ?", (name_key,)).rowcount > 0

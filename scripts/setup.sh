@@ -9,13 +9,20 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[local-llm,test]'
+.venv/bin/python -m pip install --quiet -e '.[local-llm,report,test]'
 # Chromium for the Playwright browser test (Playwright's own browser download cannot work here).
 if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
   SUDO=""
   [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && SUDO=sudo
   $SUDO apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+# A CJK font for the report's charts (matplotlib) and the browser test's screenshots.
+if ! fc-list :lang=zh 2>/dev/null | grep -q . && command -v apt-get >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && SUDO=sudo
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq fonts-noto-cjk >/dev/null
 fi
 # Assemble and checksum the local model once (about 0.5 GB), so the first run does not pay for it.
 .venv/bin/python -c "from extractor.llm.local_server import ensure_model; from extractor.settings import Settings; print('local model:', ensure_model(Settings.from_env()))"

@@ -74,6 +74,11 @@ from .serve import export_gold_cmd, serve_cmd  # noqa: E402
 main.add_command(serve_cmd)
 main.add_command(export_gold_cmd)
 
+from .report import agencies_cmd, report_cmd  # noqa: E402
+
+main.add_command(report_cmd)
+main.add_command(agencies_cmd)
+
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

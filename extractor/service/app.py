@@ -29,8 +29,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import store as st
+from ..analysis.site import Site
 from ..document import PageBox
-from ..errors import ConfigError, NoGoldError, NoSuchPageError, PageImageError, ReviewInputError, StoreError
+from ..errors import AnalysisError, ConfigError, NoGoldError, NoSuchPageError, PageImageError, ReviewInputError, StoreError
 from ..page_images import PageRenderer, PageSize, is_paged
 from ..record import empty_record, record_to_dict
 from ..settings import Settings
@@ -241,7 +242,8 @@ def _session_value(token: str) -> str:
 
 def _wants_html(request: Request) -> bool:
     path = request.url.path
-    return (path in ("/", "/docs") or path.startswith("/review") or path.startswith("/login")) and \
+    return (path in ("/", "/docs") or path.startswith("/review") or path.startswith("/login")
+            or path.startswith("/analysis")) and \
         request.method in ("GET", "HEAD", "POST") and "application/json" not in request.headers.get("accept", "")
 
 
@@ -293,6 +295,7 @@ def create_app(settings: Settings, *, llm_url: Callable[[], str] | None = None) 
                       on_notice=lambda m: log.warning("%s", m), breaker_reset_s=300.0)
     submitter = rq.Submitter(store, settings, workers)
     renderer = PageRenderer(max_pixels=settings.page_image_max_pixels, cache_bytes=settings.page_image_cache_bytes)
+    site = Site(store)
     token = settings.api_token
     session = _session_value(token) if token else None
 
@@ -648,6 +651,7 @@ def create_app(settings: Settings, *, llm_url: Callable[[], str] | None = None) 
             "findings": findings, "provenance": e["provenance"] or [], "reasons": e["reasons"],
             "error": e["error"], "text": rq.source_text(store, e, settings),
             "history": [ev for ev in rq.history(store, e) if ev["event"] == "review"],
+            "analysis_links": _analysis_links(site, e),
         })
         return HTMLResponse(page)
 
@@ -656,6 +660,30 @@ def create_app(settings: Settings, *, llm_url: Callable[[], str] | None = None) 
         data, name = await read_upload(request)
         eid, _ = await run_in_threadpool(submitter.submit, data, name)
         return RedirectResponse(f"/review/{eid}", status_code=303)
+
+    # ---- analysis pages: the agency, comparison and rankings pages of `extractor report`, served
+
+    def analysis(render: Any, *args: Any) -> HTMLResponse:
+        try:
+            return HTMLResponse(render(*args))
+        except AnalysisError as e:
+            raise ApiError(404, "not_found", str(e)) from e
+
+    @app.get("/analysis", include_in_schema=False, response_class=HTMLResponse)
+    def analysis_overview() -> HTMLResponse:
+        return analysis(site.overview)
+
+    @app.get("/analysis/agency", include_in_schema=False, response_class=HTMLResponse)
+    def analysis_agency(name: str = Query(min_length=1, max_length=300)) -> HTMLResponse:
+        return analysis(site.agency, name)
+
+    @app.get("/analysis/compare", include_in_schema=False, response_class=HTMLResponse)
+    def analysis_compare(name: str = Query(min_length=1, max_length=300), year: int = Query(ge=1900, le=2200)) -> HTMLResponse:
+        return analysis(site.compare, name, year)
+
+    @app.get("/analysis/rankings", include_in_schema=False, response_class=HTMLResponse)
+    def analysis_rankings(year: int = Query(ge=1900, le=2200)) -> HTMLResponse:
+        return analysis(site.rankings, year)
 
     @app.get("/login", include_in_schema=False, response_class=HTMLResponse)
     def login_form(next: str = "/review") -> HTMLResponse:
@@ -677,6 +705,18 @@ def create_app(settings: Settings, *, llm_url: Callable[[], str] | None = None) 
         return resp
 
     return app
+
+
+def _analysis_links(site: Site, extraction: dict[str, Any]) -> list[tuple[str, str]]:
+    """The review page's links to the analysis of its agency (none without an organization)."""
+    agency = site.agency_of((extraction.get("record") or {}).get("organization") or extraction.get("organization"))
+    if agency is None:
+        return []
+    links = [(f"/analysis/agency?name={quote(agency)}", f"{agency} 历年分析")]
+    if extraction.get("year") is not None and extraction.get("record") is not None:
+        year = extraction["year"]
+        links.append((f"/analysis/compare?name={quote(agency)}&year={year}", f"{year} 年与上一年对比"))
+    return links
 
 
 def _local_path(target: str) -> str:

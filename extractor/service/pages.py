@@ -119,6 +119,13 @@ def queue_page(items: list[dict[str, Any]], *, status: str, total: int, limit: i
     return _page("审核队列", body)
 
 
+def _analysis_links(links: Sequence[tuple[str, str]]) -> str:
+    if not links:
+        return ""
+    return '<p class="analysis-links" id="analysis-links">' + " · ".join(
+        f'<a href="{escape(href)}">{escape(text)}</a>' for href, text in links) + "</p>"
+
+
 def _decision_badge(decision: str | None) -> str:
     if not decision:
         return ""
@@ -323,6 +330,7 @@ def report_page(view: dict[str, Any]) -> str:
   {_decision_badge(view.get('decision'))}</h1>
  <p class="sub">来源 {escape(view.get('source') or '')} · 格式 {escape(view.get('format') or '?')} ·
   sha256 <code>{escape((view.get('sha256') or '')[:12])}</code> · 模板 {escape(template)}</p>
+ {_analysis_links(view.get("analysis_links") or [])}
  {error}
  <p class="fields">
   <label>机关 <input class="meta-field" data-field="organization" data-kind="text"
