@@ -3,6 +3,7 @@ tests that ask for it) and a client on it."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -22,3 +23,14 @@ def local_server() -> Iterator[LocalServer]:
 @pytest.fixture()
 def local_client(local_server: LocalServer) -> LLMClient:
     return LLMClient(Settings.from_env(env={}), local_server.base_url)
+
+
+@pytest.fixture(scope="session")
+def dev_store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A results database made by a real batch run (rules only) over every input of the dev reports."""
+    from extractor.batch import run_batch
+    from tests.dev_reports import dev_cases
+
+    db = tmp_path_factory.mktemp("dev-store") / "results.sqlite"
+    run_batch([c.path for c in dev_cases()], Settings.from_env(env={}, llm="off"), db)
+    return db

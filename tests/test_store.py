@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from extractor import store as st
-from extractor.crosscheck import check_pair, run_crosschecks
+from extractor.crosscheck import run_crosschecks
 from extractor.document import Span
 from extractor.errors import StoreError
 from extractor.pipeline import extract_file
@@ -236,12 +236,15 @@ def test_reviews_queue_and_reviewed_record(store: st.Store) -> None:
 
 
 def test_crosscheck_on_hongze_2023_2024(store: st.Store) -> None:
-    """洪泽区 2023 (dev/001) and 2024 (dev/002): the labelled records continue each other."""
-    y23, y24 = gold("001"), gold("002")
-    assert check_pair(y24, y23, last_label="2023") == []
+    """洪泽区 2023 (dev/001) and 2024 (dev/002): the labelled records carry over and keep the 现行有效
+    chain (5 + 3 - 0 = 8); new applications (21 -> 95) and 行政许可 decisions (550 -> 9487) jump."""
+    y24 = gold("002")
     e23 = st.save_result(store, result_from_gold("001"), config_key="k")
     e24 = st.save_result(store, result_from_gold("002"), config_key="k")
-    assert run_crosschecks(store) == 0
+    assert run_crosschecks(store) == 2
+    stored = [f for f in st.get_extraction(store, e24)["findings"] if f["origin"] == "crosscheck"]
+    assert sorted(f["numbers"]["indicator"] for f in stored) == ["licensing_decisions", "new_received"]
+    assert {f["rule"] for f in stored} == {"cross_year_jump"}
 
     # a 2024 record that does not continue 2023: 行政规范性文件 in force 9 instead of 5 + 3 - 0,
     # and 上年结转 2 where 2023 carried forward 0
@@ -250,11 +253,11 @@ def test_crosscheck_on_hongze_2023_2024(store: st.Store) -> None:
     bad["applications"]["carried_over"][0] = 2
     bad["applications"]["carried_over"][6] = 2
     e24b = st.save_result(store, result_from_gold("002", record=bad), config_key="k2")
-    assert run_crosschecks(store) == 2
-    assert run_crosschecks(store) == 2     # recomputed, not added again
-    found = {f["rule"]: f for f in st.get_extraction(store, e24b)["findings"]}
-    assert set(found) == {"cross_year_in_force", "cross_year_carryover"}
-    assert all(f["severity"] == "info" and f["origin"] == "crosscheck" for f in found.values())
+    assert run_crosschecks(store) == 4
+    assert run_crosschecks(store) == 4     # recomputed, not added again
+    found = {f["rule"]: f for f in st.get_extraction(store, e24b)["findings"] if f["origin"] == "crosscheck"}
+    assert set(found) == {"cross_year_in_force", "cross_year_carryover", "cross_year_jump"}
+    assert all(f["severity"] == "info" for f in found.values())
     assert found["cross_year_in_force"]["numbers"]["expected"] == 8
     assert found["cross_year_in_force"]["numbers"]["last_year_extraction_id"] == e23
     assert found["cross_year_carryover"]["cells"] == ["applications.carried_over[0]", "applications.carried_over[6]"]
