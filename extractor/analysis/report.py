@@ -77,7 +77,7 @@ def build_report(store: st.Store, out_dir: Path, *, agency: str | None = None, y
 
     findings: list[CrossFinding] = []
     count = 0
-    svgs = draw_all(charts, (chart_job(a) for a in chosen), workers=workers if len(chosen) >= 8 else 1)
+    svgs = draw_all(charts, (chart_job(a) for a in chosen), workers=workers if len(chosen) >= 40 else 1)
     for i, (a, svg) in enumerate(zip(chosen, svgs), 1):
         found = check_agency(a)
         findings += [f for f in found if year is None or f.report.year == year]
