@@ -243,6 +243,9 @@ def test_abbreviated_and_full_names_are_one_agency(tmp_path: Path, store: st.Sto
     result = runner.invoke(main, ["report", "--db", str(db), "--out", str(out), "--agency", "洪泽区", "-q"])
     assert result.exit_code == 0, result.output
     assert "1 agencies, 2 reports" in result.output
+    full = runner.invoke(main, ["report", "--db", str(db), "--out", str(tmp_path / "full"), "--agency",
+                                "平潭综合实验区管理委员会", "-q"])     # the printed 管委会, written out
+    assert full.exit_code == 0 and "1 agencies, 4 reports" in full.output, full.output
     unknown = runner.invoke(main, ["report", "--db", str(db), "--out", str(out), "--agency", "不存在的机关"])
     assert unknown.exit_code == 1 and "no agency named" in unknown.output and "extractor agencies" in unknown.output
 

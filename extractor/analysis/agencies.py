@@ -180,7 +180,8 @@ def load(store: st.Store, *, agency: str | None = None) -> dict[str, Agency]:
     aliases = resolver(store)
     keys: list[str] | None = None
     if agency is not None:
+        # the agency's name, a name printed for it, or either written with/without abbreviations
         wanted = {agency.strip(), st.org_key(agency) or "", agency_key(agency) or ""} - {""}
-        target = {aliases.get(k, k) for k in wanted if k in aliases} | {a for a in aliases.values() if a in wanted}
+        target = {a for k, a in aliases.items() if {k, a, agency_key(k), agency_key(a)} & wanted}
         keys = [k for k, a in aliases.items() if a in target]
     return group(st.analysis_rows(store, keys), aliases)
