@@ -57,6 +57,7 @@ API (all functions take the `Store` returned by `open_store` first):
         record (the latest reviewed record when a review carries one), source_findings (severity "source")
     coverage(store) -> list[dict]                      current extractions by year, template, status: n
     count_without_agency(store) -> int                 current records with no organization or year
+    legacy_rows(store, org_keys=None) -> list[dict]    current pre-template reports with a legacy record
     organizations(store) -> list[dict]                 distinct org_key with their printed names and counts
     list_aliases(store) -> list[dict];  set_alias(store, name_key, agency, *, origin="user")
     seed_aliases(store, mapping) -> int;  delete_alias(store, name_key) -> bool
@@ -912,6 +913,28 @@ def analysis_rows(store: Store, org_keys: Sequence[str] | None = None) -> list[d
         d = dict(r)
         d["record"] = json.loads(d.pop("record_json"))
         d["source_findings"] = found.get(int(d["id"]), [])
+        out.append(d)
+    return out
+
+
+def legacy_rows(store: Store, org_keys: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Current reports from before the national template that have a legacy record, an organization
+    and a year: id, path, status, organization, org_key, year, legacy (the stored JSON)."""
+    where, params = ("e.is_current = 1 AND e.legacy_json IS NOT NULL AND e.org_key IS NOT NULL "
+                     "AND e.year IS NOT NULL"), []
+    if org_keys is not None:
+        if not org_keys:
+            return []
+        where += f" AND e.org_key IN ({', '.join('?' * len(org_keys))})"
+        params = list(org_keys)
+    with store.lock:
+        rows = store.conn.execute(
+            "SELECT e.id, s.path, e.status, e.organization, e.org_key, e.year, e.legacy_json FROM extractions e "
+            f"JOIN sources s ON s.id = e.source_id WHERE {where} ORDER BY e.org_key, e.year, e.id", params).fetchall()
+    out = []
+    for r in rows:
+        d = dict(r)
+        d["legacy"] = json.loads(d.pop("legacy_json"))
         out.append(d)
     return out
 

@@ -1,5 +1,5 @@
 """Shared pytest fixtures: the real local llama-server (started once per session, only by the
-tests that ask for it) and a client on it."""
+tests that ask for it) and a client on it; a results database of the dev reports (one batch run)."""
 
 from __future__ import annotations
 

@@ -145,7 +145,7 @@ def test_cross_year_findings_match_the_hand_table(store: st.Store, report_dir: P
     # each finding names both reports and, for a jump, the cells of both
     jump = next(r for r in rows if r["rule"] == "cross_year_jump" and "new_received" in r["cells"])
     assert jump["cells"] == jump["previous_cells"] == "applications.new_received[6]"
-    assert jump["source"].endswith(".pdf") and "002" in jump["source"] and "001" in jump["previous_source"]
+    assert "/002/" in jump["source"] and "/001/" in jump["previous_source"]
     # the agency page lists the same findings, linked to both reports' review pages
     doc = page_of(report_dir, Links().agency(HONGZE))
     items = doc.cssselect("li.finding")
@@ -299,6 +299,44 @@ def test_served_pages_and_the_review_page_link(store: st.Store) -> None:
         links = [a.get("href") for a in lhtml.fromstring(review.text).cssselect("#analysis-links a")]
         assert links == [f"/analysis/agency?name={quote(PINGTAN)}", f"/analysis/compare?name={quote(PINGTAN)}&year=2025"]
         assert client.get(links[0]).status_code == 200 and client.get(links[1]).status_code == 200
+
+
+def test_years_before_the_template_show_their_old_table_beside_the_template_years(
+        store: st.Store, tmp_path: Path) -> None:
+    """The real 2011-2018 平潭 reports (tests/data/pre_template) join the 管委会 series: their old
+    statistics tables' applications, reviews and lawsuits stand beside the template years, marked."""
+    from extractor.batch import run_batch
+    from extractor.legacy import comparable_legacy
+
+    db = tmp_path / "results.sqlite"
+    shutil.copy(store.path, db)
+    run_batch([Path(__file__).parent / "data" / "pre_template"], Settings.from_env(env={}, llm="off"), db)
+    with st.open_store(db) as s:
+        agency = ag.load(s, agency=PINGTAN)[PINGTAN]
+        assert set(agency.legacy) and max(agency.legacy) < 2019 and min(agency.years) == 2019
+        out = tmp_path / "out"
+        build_report(s, out, agency=PINGTAN)
+        doc = page_of(out, Links().agency(PINGTAN))
+        head = [th.text_content() for th in doc.cssselect("#indicators thead th")][1:-1]
+        assert head == [str(y) for y in agency.all_years()]
+        for year, old in agency.legacy.items():
+            stated = comparable_legacy(st.get_extraction(s, old.id)["legacy"])
+            for measure, ind_id in (("applications_received", "new_received"), ("administrative_reviews", "reviews"),
+                                    ("lawsuits", "lawsuits")):
+                cell = doc.cssselect(f'td[data-indicator="{ind_id}"][data-year="{year}"]')[0]
+                assert cell.get("data-basis") == "legacy"
+                if measure in stated:
+                    assert float(cell.get("data-value")) == stated[measure].value
+                    assert "旧统计表" in cell.get("title") or "正文" in cell.get("title")
+                else:
+                    assert cell.get("data-value") == ""
+            # nothing else is claimed for a year before the template
+            assert doc.cssselect(f'td[data-indicator="granted_share"][data-year="{year}"]')[0].text_content() == "—"
+        assert "旧统计表" in doc.get_element_by_id("reports").text_content()
+        rows = [r for r in read_csv(out / "indicators.csv") if r["template"] == "legacy"]
+        assert sorted(int(r["year"]) for r in rows) == sorted(agency.legacy)
+        # no cross-year finding is made from an old table
+        assert {int(li.get("data-year")) for li in doc.cssselect("li.finding")} <= set(agency.years)
 
 
 def test_every_indicator_has_a_formula_and_a_label() -> None:

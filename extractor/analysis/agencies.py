@@ -103,11 +103,27 @@ class YearEntry:
     others: list[StoredReport] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class LegacyReport:
+    """A report from before the national template: its old statistics table (extractor.legacy)."""
+
+    id: int
+    path: str
+    organization: str
+    year: int
+    legacy: dict[str, Any]
+
+
 @dataclass
 class Agency:
     name: str
     names: set[str] = field(default_factory=set)          # the names printed for it
     years: dict[int, YearEntry] = field(default_factory=dict)
+    legacy: dict[int, LegacyReport] = field(default_factory=dict)   # years before the template
+
+    def all_years(self) -> list[int]:
+        """Template and legacy years, in order."""
+        return sorted({*self.years, *self.legacy})
 
     def ordered(self) -> list[YearEntry]:
         return [self.years[y] for y in sorted(self.years)]
@@ -157,9 +173,20 @@ def seed(store: st.Store) -> int:
     return st.seed_aliases(store, {k: v for k, v in defaults.items() if k not in table})
 
 
-def group(rows: Iterable[dict[str, Any]], aliases: dict[str, str]) -> dict[str, Agency]:
-    """Rows of store.analysis_rows grouped into agencies, one chosen report per year."""
+def group(rows: Iterable[dict[str, Any]], aliases: dict[str, str],
+          legacy_rows: Iterable[dict[str, Any]] = ()) -> dict[str, Agency]:
+    """Rows of store.analysis_rows grouped into agencies, one chosen report per year; the reports
+    from before the template (store.legacy_rows) join their agency's `legacy` years (the newest
+    file of a year)."""
     agencies: dict[str, Agency] = {}
+    for row in legacy_rows:
+        name = aliases.get(row["org_key"]) or agency_key(row["organization"]) or row["org_key"]
+        agency = agencies.setdefault(name, Agency(name))
+        agency.names.add(row["organization"] or "")
+        year = int(row["year"])
+        if year not in agency.legacy or agency.legacy[year].id < int(row["id"]):
+            agency.legacy[year] = LegacyReport(int(row["id"]), row["path"], row["organization"] or "", year,
+                                               row["legacy"])
     candidates: dict[tuple[str, int], list[StoredReport]] = {}
     for row in rows:
         report = StoredReport.from_row(row)
@@ -184,4 +211,4 @@ def load(store: st.Store, *, agency: str | None = None) -> dict[str, Agency]:
         wanted = {agency.strip(), st.org_key(agency) or "", agency_key(agency) or ""} - {""}
         target = {a for k, a in aliases.items() if {k, a, agency_key(k), agency_key(a)} & wanted}
         keys = [k for k, a in aliases.items() if a in target]
-    return group(st.analysis_rows(store, keys), aliases)
+    return group(st.analysis_rows(store, keys), aliases, st.legacy_rows(store, keys))

@@ -85,13 +85,14 @@ class Charts:
             return cls(find_cjk_font())
 
     def agency_svg(self, years: Sequence[int], values: dict[str, list[float | None]],
-                   pending: Sequence[bool]) -> str:
+                   marks: Sequence[str]) -> str:
         """The small charts of one agency: one panel per PANELS entry, years on the x axis.
 
-        `values`: indicator id -> one value per year (None: absent); `pending`: per year, True when
-        that year's report waits for review (drawn hollow)."""
+        `values`: indicator id -> one value per year (None: absent); `marks`: per year, "pending"
+        when that year's report waits for review (drawn hollow), "legacy" when the value comes
+        from an old statistics table before the template (drawn as a square), else "ok"."""
         with _LOCK:
-            return self._draw(years, values, pending)
+            return self._draw(years, values, marks)
 
     def _label(self, text: str, fallback: str) -> str:
         return text if self.font else fallback
@@ -122,7 +123,7 @@ class Charts:
             self._fig = (fig, axes)
         return self._fig
 
-    def _draw(self, years: Sequence[int], values: dict[str, list[float | None]], pending: Sequence[bool]) -> str:
+    def _draw(self, years: Sequence[int], values: dict[str, list[float | None]], marks: Sequence[str]) -> str:
         mpl = _matplotlib()
         with mpl.rc_context(self._rc()):
             fig, axes = self._figure()
@@ -141,10 +142,12 @@ class Charts:
                     drew = True
                     line, = ax.plot(xs, ys, marker="o", markersize=4, linewidth=1.4,
                                     label=self._label(BY_ID[ind_id].label, ind_id))
-                    hollow = [(x, y) for x, y, p in zip(xs, ys, pending) if p and not math.isnan(y)]
-                    if hollow:
-                        ax.plot([h[0] for h in hollow], [h[1] for h in hollow], linestyle="none", marker="o",
-                                markersize=6, markerfacecolor="white", markeredgecolor=line.get_color())
+                    for mark, shape in (("pending", "o"), ("legacy", "s")):
+                        special = [(x, y) for x, y, m in zip(xs, ys, marks) if m == mark and not math.isnan(y)]
+                        if special:
+                            ax.plot([h[0] for h in special], [h[1] for h in special], linestyle="none",
+                                    marker=shape, markersize=6, markerfacecolor="white",
+                                    color=line.get_color())   # a given colour keeps the colour cycle
                 if drew:
                     ax.legend(fontsize=7, frameon=False, loc="best")
                 else:
@@ -160,7 +163,7 @@ class Charts:
         return _inline(buf.getvalue())
 
 
-ChartJob = tuple[Sequence[int], dict[str, list[float | None]], Sequence[bool]]   # agency_svg's arguments
+ChartJob = tuple[Sequence[int], dict[str, list[float | None]], Sequence[str]]   # agency_svg's arguments
 
 
 def _draw_job(job: ChartJob) -> str:

@@ -246,16 +246,29 @@ def format_value(indicator: Indicator, value: float | None) -> str:
 
 # ---- figures of reports older than the national template (issue 17) ----------------------------
 
-# The legacy statistics table (pre-2019 reports) counts some of the same things: these indicators
-# may be shown for a legacy year, marked as such. Filled in when the legacy record is stored.
-LEGACY_EQUIVALENTS: dict[str, str] = {}
+# The old statistics table counts three things the template also counts (extractor.legacy's
+# comparable measures): shown beside the template years, marked as the old table's.
+LEGACY_EQUIVALENTS: dict[str, str] = {
+    "applications_received": "new_received",
+    "administrative_reviews": "reviews",
+    "lawsuits": "lawsuits",
+}
 
 
-def legacy_values(legacy: dict[str, Any]) -> dict[str, Value]:
-    """The indicators a legacy record's figures give directly (see LEGACY_EQUIVALENTS)."""
+@dataclass(frozen=True)
+class LegacyValue:
+    indicator: str
+    value: float
+    printed_as: str        # the old table's indicator as printed (or the sentence it comes from)
+
+
+def legacy_values(legacy: dict[str, Any]) -> dict[str, LegacyValue]:
+    """The indicators a legacy record gives directly, by indicator id (only the values it settles)."""
+    from ..legacy import comparable_legacy
+
     out = {}
-    for ind_id, key in LEGACY_EQUIVALENTS.items():
-        v = legacy.get(key)
-        if isinstance(v, (int, float)):
-            out[ind_id] = Value(ind_id, float(v))
+    for measure, comparable in comparable_legacy(legacy).items():
+        ind_id = LEGACY_EQUIVALENTS.get(measure)
+        if ind_id is not None:
+            out[ind_id] = LegacyValue(ind_id, float(comparable.value), comparable.printed_as)
     return out

@@ -23,7 +23,7 @@ from ..template import (
 )
 from .agencies import Agency, StoredReport, YearEntry
 from .findings import RULES, CrossFinding, describe_cells
-from .indicators import BY_ID, INDICATORS, Value, cell_label, compute, format_value
+from .indicators import BY_ID, INDICATORS, cell_label, compute, format_value, legacy_values
 
 CHECK_RULES: dict[str, str] = {
     "row_total": "表三 每行总计 = 六类申请人之和",
@@ -121,16 +121,32 @@ def findings_list(findings: Sequence[CrossFinding], links: Links, *, empty: str 
 # ---------------------------------------------------------------- the agency page
 
 
-def indicator_table(entries: Sequence[YearEntry], values: dict[int, dict[str, Value]]) -> str:
-    head = "".join(f'<th class="num">{e.year}</th>' for e in entries)
+def indicator_table(agency: Agency) -> str:
+    """The indicators by year: template years computed from their records; years before the
+    template show the three figures their old statistics table states (marked ‡)."""
+    years = agency.all_years()
+    values = {e.year: compute(e.report.record) for e in agency.ordered()}
+    legacy = {y: legacy_values(old.legacy) for y, old in agency.legacy.items()}
+    head = "".join(f'<th class="num{" legacy" if y not in agency.years else ""}">{y}</th>' for y in years)
     rows = []
     for ind in INDICATORS:
-        if all(values[e.year][ind.id].value is None for e in entries) and \
-                not any(ind.applies(e.report.template) for e in entries):
+        if not any(ind.applies(e.report.template) for e in agency.ordered()) and \
+                not any(ind.id in given for given in legacy.values()):
             continue
         cells = []
-        for e in entries:
-            v = values[e.year][ind.id]
+        for y in years:
+            if y not in agency.years:
+                old = legacy[y].get(ind.id)
+                if old is None:
+                    cells.append(f'<td class="num legacy" data-indicator="{ind.id}" data-year="{y}" data-basis="legacy" '
+                                 'data-value="">—</td>')
+                else:
+                    cells.append(f'<td class="num legacy given" data-indicator="{ind.id}" data-year="{y}" '
+                                 f'data-basis="legacy" data-value="{old.value!r}" title="旧统计表：{escape(old.printed_as)}">'
+                                 f'{escape(format_value(ind, old.value))}</td>')
+                continue
+            e = agency.years[y]
+            v = values[y][ind.id]
             classes = ["num"]
             if not e.report.trusted:
                 classes.append("pending")
@@ -140,19 +156,32 @@ def indicator_table(entries: Sequence[YearEntry], values: dict[int, dict[str, Va
             if ind.kind == "share" and v.denominator is not None:
                 title = f' title="{v.numerator:g} ÷ {v.denominator:g}"'
             raw = "" if v.value is None else repr(v.value)
-            cells.append(f'<td class="{" ".join(classes)}" data-indicator="{ind.id}" data-year="{e.year}" '
+            cells.append(f'<td class="{" ".join(classes)}" data-indicator="{ind.id}" data-year="{y}" '
                          f'data-value="{raw}"{title}>{escape(format_value(ind, v.value))}</td>')
         unit = f"（{ind.unit}）" if ind.unit else ""
         rows.append(f'<tr><th>{escape(ind.label + unit)}</th>{"".join(cells)}'
                     f'<td class="formula">{escape(ind.formulas())}</td></tr>')
+    legacy_note = ""
+    if agency.legacy:
+        legacy_note = ("‡ 2019 年模板之前的年度：报告没有表二/表三/表四，只有旧的统计表（或正文）。"
+                       "其中含义相同的三项列在模板年度旁："
+                       "“受理依申请公开信息总数”对应本年新收申请，“行政复议数”“行政诉讼数”对应表四的行政复议、行政诉讼总计；"
+                       "其余指标旧表没有，记为 —。悬停可见旧表的原名。")
     return (f'<table class="data indicators" id="indicators"><thead><tr><th>指标</th>{head}<th>公式</th></tr>'
             f'</thead><tbody>{"".join(rows)}</tbody></table>'
             '<p class="note">* 该年度报告待审核，数字未经确认。† 分母过小（见公式），列出但不参与排名。'
-            '悬停在比例上可见分子 ÷ 分母。</p>')
+            f'悬停在比例上可见分子 ÷ 分母。{escape(legacy_note)}</p>')
 
 
-def chart_values(entries: Sequence[YearEntry], values: dict[int, dict[str, Value]]) -> dict[str, list[float | None]]:
-    return {ind.id: [values[e.year][ind.id].value for e in entries] for ind in INDICATORS}
+def year_values(agency: Agency) -> dict[int, dict[str, float | None]]:
+    """Every year's indicator values (template years computed, legacy years their stated figures)."""
+    out: dict[int, dict[str, float | None]] = {}
+    for e in agency.ordered():
+        out[e.year] = {k: v.value for k, v in compute(e.report.record).items()}
+    for y, old in agency.legacy.items():
+        given = legacy_values(old.legacy)
+        out[y] = {ind.id: (given[ind.id].value if ind.id in given else None) for ind in INDICATORS}
+    return out
 
 
 def inconsistencies(entries: Sequence[YearEntry]) -> str:
@@ -173,10 +202,15 @@ def inconsistencies(entries: Sequence[YearEntry]) -> str:
 def agency_page(agency: Agency, findings: Sequence[CrossFinding], links: Links, *, chart_svg: str | None,
                 font_note: str | None, all_years: Iterable[int] = ()) -> str:
     entries = agency.ordered()
-    values = {e.year: compute(e.report.record) for e in entries}
-    names = "、".join(sorted(agency.names))
+    names = "、".join(sorted(n for n in agency.names if n))
     years = [e.year for e in entries]
     reports = []
+    for y, old in sorted(agency.legacy.items()):
+        reports.append(
+            f'<tr data-year="{y}" class="legacy"><td class="num">{y}</td><td>2019 之前</td>'
+            '<td><span class="badge">旧统计表</span></td>'
+            f'<td>{_a(links.review(old.id), f"#{old.id}")} <span class="sub">{escape(old.path)}</span></td>'
+            '<td><span class="sub">—</span></td></tr>')
     for e in entries:
         r = e.report
         others = f'<span class="sub">另有 {len(e.others)} 份同年文件：' + "、".join(
@@ -192,18 +226,20 @@ def agency_page(agency: Agency, findings: Sequence[CrossFinding], links: Links, 
     gap = [y for y in range(min(years), max(years) + 1) if y not in agency.years] if years else []
     charts = ""
     if chart_svg:
-        charts = (f'<figure class="charts" id="charts">{chart_svg}<figcaption>各年度指标（空心点：该年度报告待审核）'
-                  f'{"；" + escape(font_note) if font_note else ""}</figcaption></figure>')
+        legend = "；方点：2019 年模板之前旧统计表的数字" if agency.legacy else ""
+        charts = (f'<figure class="charts" id="charts">{chart_svg}<figcaption>各年度指标（空心圆点：该年度报告待审核'
+                  f'{legend}）{"；" + escape(font_note) if font_note else ""}</figcaption></figure>')
     elif font_note:
         charts = f'<p class="warn">{escape(font_note)}</p>'
+    shown_years = "、".join(map(str, agency.all_years()))
     body = (
         f'<h1 id="agency-name">{escape(agency.name)}</h1>'
-        f'<p class="sub">报告中的名称：{escape(names)}；年度：{escape("、".join(map(str, years)))}'
+        f'<p class="sub">报告中的名称：{escape(names)}；年度：{escape(shown_years)}'
         f'{"；缺少：" + escape("、".join(map(str, gap))) if gap else ""}</p>'
         '<h2>历年报告</h2><table class="data" id="reports"><thead><tr><th>年度</th><th>模板</th><th>状态</th>'
         f'<th>报告</th><th>对比</th></tr></thead><tbody>{"".join(reports)}</tbody></table>'
         f'<h2>指标图</h2>{charts}'
-        f'<h2>指标</h2>{indicator_table(entries, values)}'
+        f'<h2>指标</h2>{indicator_table(agency)}'
         f'<h2>跨年度发现</h2>{findings_list(findings, links)}'
         f'<h2>报告自身的不一致</h2>{inconsistencies(entries)}'
     )
@@ -387,7 +423,7 @@ def overview_page(*, agencies: Sequence[Agency], findings_count: dict[str, int],
     head_t = "".join(f"<th>{escape(t)} 模板</th>" if t != "—" else "<th>模板不明</th>" for t in templates)
     ag_rows = []
     for a in agencies:
-        ys = sorted(a.years)
+        ys = a.all_years()
         pending = sum(1 for e in a.years.values() if not e.report.trusted)
         ag_rows.append(f'<tr><td>{_a(links.agency(a.name), a.name)}</td><td>{escape(_year_span(ys))}</td>'
                        f'<td class="num">{len(ys)}</td><td class="num">{pending or ""}</td>'

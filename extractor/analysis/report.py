@@ -20,7 +20,7 @@ from . import agencies as ag
 from . import pages
 from .charts import ChartJob, Charts, draw_all
 from .findings import RULES, CrossFinding, check_agency
-from .indicators import INDICATORS, compute
+from .indicators import INDICATORS, compute, legacy_values
 
 FONT_MISSING = ("未找到中文字体，图表标签改用英文标识（Debian：apt-get install fonts-noto-cjk，"
                 "或运行 scripts/setup.sh）")
@@ -42,10 +42,14 @@ def font_note(charts: Charts | None) -> str | None:
 
 
 def chart_job(agency: ag.Agency) -> ChartJob:
-    """The arguments of Charts.agency_svg for one agency."""
-    entries = agency.ordered()
-    values = {e.year: compute(e.report.record) for e in entries}
-    return ([e.year for e in entries], pages.chart_values(entries, values), [not e.report.trusted for e in entries])
+    """The arguments of Charts.agency_svg for one agency: template years, and the old statistics
+    tables' comparable figures for the years before."""
+    years = agency.all_years()
+    values = pages.year_values(agency)
+    series: dict[str, list[float | None]] = {ind.id: [values[y][ind.id] for y in years] for ind in INDICATORS}
+    marks = ["legacy" if y not in agency.years else ("ok" if agency.years[y].report.trusted else "pending")
+             for y in years]
+    return years, series, marks
 
 
 def agency_chart(charts: Charts, agency: ag.Agency) -> str:
@@ -66,13 +70,14 @@ def build_report(store: st.Store, out_dir: Path, *, agency: str | None = None, y
         known = ", ".join(list(ag.resolver(store).values())[:5])
         raise AnalysisError(f"no agency named {agency!r} in {store.path} (`extractor agencies --db {store.path}` "
                             f"lists them{'; e.g. ' + known if known else ''})")
-    chosen = [a for a in every.values() if year is None or year in a.years]
+    chosen = [a for a in every.values() if year is None or year in a.all_years()]
     if year is not None and not chosen:
         raise AnalysisError(f"no report of {year} in {store.path}" + (f" for {agency}" if agency else ""))
     charts = charts if charts is not None else Charts.create()
     note = font_note(charts)
     links = pages.Links(served=False, review_base=review_url)
-    all_years = sorted({y for a in chosen for y in a.years} if year is None else {year})
+    all_years = sorted({y for a in chosen for y in a.years} if year is None else {year} & {
+        y for a in chosen for y in a.years})
     out_dir.mkdir(parents=True, exist_ok=True)
 
     findings: list[CrossFinding] = []
@@ -127,7 +132,9 @@ def indicators_csv(agencies: Sequence[ag.Agency], year: int | None = None) -> st
     notes = ["indicators of the report chosen for each agency and year (a reviewed record first, then an accepted "
              "one, then one waiting for review); shares are fractions; empty: not applicable or denominator 0",
              *pages.indicator_notes(),
-             "<id>.denominator: the share's denominator; status: the chosen report's standing"]
+             "<id>.denominator: the share's denominator; status: the chosen report's standing",
+             "template 'legacy': a report from before the 2019 template; only new_received, reviews and lawsuits are "
+             "given, from its old statistics table (受理依申请公开信息总数, 行政复议数, 行政诉讼数) or its sentences"]
     header = ["agency", "year", "template", "status", "extraction_id", "source"]
     for ind in INDICATORS:
         header.append(ind.id)
@@ -145,6 +152,17 @@ def indicators_csv(agencies: Sequence[ag.Agency], year: int | None = None) -> st
                 row.append("" if v.value is None else (round(v.value, 6) if ind.kind == "share" else _plain(v.value)))
                 if ind.kind == "share":
                     row.append("" if v.denominator is None else _plain(v.denominator))
+            rows.append(row)
+        for y, old in sorted(a.legacy.items()):
+            if year is not None and y != year:
+                continue
+            given = legacy_values(old.legacy)
+            row = [a.name, y, "legacy", "旧统计表", old.id, old.path]
+            for ind in INDICATORS:
+                old_value = given.get(ind.id)
+                row.append("" if old_value is None else _plain(old_value.value))
+                if ind.kind == "share":
+                    row.append("")
             rows.append(row)
     return _csv(notes, header, rows)
 
