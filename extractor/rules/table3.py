@@ -47,6 +47,7 @@ _ROWS_TAIL: list[tuple[str, str | None, tuple[str, ...]]] = [
     ("total_processed", None, ("（七）总计", "总计")),
     ("carried_forward", "四", ("结转下年度继续办理", "结转下年度", "结转下一年度")),
 ]
+_SECTION_THREE = re.compile(loose("收到和处理政府信息公开申请情况"))
 _SUBROWS_OF_SIX = re.compile(loose("不补正") + "|" + loose("缴纳费用") + "|" + loose("收费通知"))
 _TABLE4_START = re.compile(loose("行政复议") + "|" + r"五\s*[、.]|" + loose("结果维持"))
 
@@ -95,7 +96,7 @@ def extract_table3(text: str) -> Table3 | None:
     """Read section 三 from normalised text; None when its first rows cannot be found."""
     start = find_table3_start(text)
     if start is None:
-        return None
+        return _read_unlabelled(text)
     fwd = label_regex(_ROWS_TAIL[1][2], "四")
     # the table ends after the 结转下年度 row; section 四 starts with 行政复议 / 五、
     last = fwd.search(text, start)
@@ -142,9 +143,90 @@ def extract_table3(text: str) -> Table3 | None:
     if any(r.chosen is None for r in rows.values()):
         _place_by_position(text, table, specs)
     if any(r.status not in ("ok", "position") for r in rows.values()):
-        _place_by_sequence(text, table, specs)
+        if not _place_by_sequence(text, table, specs):
+            _place_by_blocks(text, table, specs)
     _doubt_out_of_place_rows(table)
     return table
+
+
+def _read_unlabelled(text: str) -> Table3 | None:
+    """Section 三 whose first row labels are not where its numbers are (reading-order text prints
+    the labels of a page's rows after them): the table between the section's heading and section
+    四, read only when its numbers place in template order by the table's sums (_place_by_blocks)."""
+    head = _SECTION_THREE.search(text)
+    if head is None:
+        return None
+    t4 = _TABLE4_START.search(text, head.end())
+    span = (head.end(), t4.start() if t4 else len(text))
+    window = text[span[0]:span[1]]
+    six_form: Literal["2021", "2019"] = "2021" if _SUBROWS_OF_SIX.search(window) else "2019"
+    specs = _row_specs(six_form)
+    table = Table3(rows={key: Row(key=key, status="absent") for key, _, _ in specs}, six_form=six_form, span=span)
+    return table if _place_by_blocks(text, table, specs) else None
+
+
+def _place_by_blocks(text: str, table: Table3, specs: list[tuple[str, str | None, tuple[str, ...]]],
+                     limit: int = 64) -> bool:
+    """Reading-order text of a PDF table can print a run of rows column by column: the first
+    column of k rows, then their second column … (pdftotext without -layout reads a page's cells
+    in the order it finds them). When the table holds exactly seven numbers per template row, read
+    it as consecutive blocks of rows in template order, each row by row or column by column, every
+    row adding up; kept only when exactly one set of rows results and the whole table adds up
+    (column totals, balance). Every row is then placed by position: no label stands beside its
+    numbers, so only the sums can confirm them."""
+    start, end = table.span
+    toks = row_tokens(text, start, end)
+    n_rows = len(specs)
+    if len(toks) != N * n_rows or any(t.kind not in ("cell", "run", "blank") for t in toks):
+        return False
+    if any(t.kind != "blank" and not ("," not in t.text and is_count(_parse(t.text))) for t in toks):
+        return False
+    nums = [0 if t.kind == "blank" else int(_parse(t.text)) for t in toks]
+    Layout = tuple[tuple[int, ...], ...]        # token indices of each remaining row
+    memo: dict[int, list[Layout] | None] = {}
+
+    def rows_from(r: int) -> list[Layout] | None:
+        """The distinct readings of rows r.. (as token indices, deduplicated by values)."""
+        if r == n_rows:
+            return [()]
+        if r in memo:
+            return memo[r]
+        out: dict[tuple[tuple[int, ...], ...], Layout] = {}
+        for k in range(1, n_rows - r + 1):
+            base = N * r
+            block = [tuple(base + c * k + j for c in range(N)) for j in range(k)]
+            if not all(_row_total_ok([nums[i] for i in row]) for row in block):
+                continue
+            rest = rows_from(r + k)
+            if rest is None:
+                memo[r] = None
+                return None
+            for tail in rest:
+                layout = (*block, *tail)
+                out.setdefault(tuple(tuple(nums[i] for i in row) for row in layout), layout)
+                if len(out) > limit:
+                    memo[r] = None
+                    return None
+        memo[r] = list(out.values())
+        return memo[r]
+
+    readings = rows_from(0)
+    if not readings:
+        return False
+    outcome = [k for k, _, _ in specs if k not in ("new_received", "carried_over", "total_processed",
+                                                    "carried_forward")]
+    whole = [layout for layout in readings
+             if _table_sums_ok({key: [nums[i] for i in layout[r]] for r, (key, _, _) in enumerate(specs)}, outcome)]
+    if len(whole) != 1:
+        return False
+    for r, (key, _, _) in enumerate(specs):
+        row = table.rows[key]
+        group = [toks[i] for i in whole[0][r]]
+        row.chosen = [Piece(0 if t.kind == "blank" else _parse(t.text), t.start, t.end, "position") for t in group]
+        row.status, row.tokens, row.candidates, row.forced = "position", group, [], False
+        row.note = ("numbers read by their place in the table, in the order the text prints them (rows "
+                    "together, column by column): no row label is printed beside them")
+    return True
 
 
 def _doubt_out_of_place_rows(table: Table3) -> None:
