@@ -13,6 +13,7 @@ from .normalise import NormText
 from .result import CellProvenance, Finding
 from .rules import Tables
 from .rules.split import Piece
+from .rules.subtotals import group_of
 from .rules.table2 import Table2, is_money_cell
 from .rules.table3 import Table3
 from .rules.table4 import Table4
@@ -20,6 +21,7 @@ from .template import (
     ACTIVE_2019_DOC_TRIPLE,
     ACTIVE_2019_ITEM_TRIPLE,
     ACTIVE_2021_TRIPLE,
+    APPLICANT_COLUMNS,
     REVIEW_ROWS,
     TemplateId,
     application_rows,
@@ -226,6 +228,45 @@ class _Assembly:
                 self._record(f"{field}[{c}]", p, values[c], m, row.label, row.label_span, note)
                 if m == "split_run" and row.forced:
                     self.settled_alone.add(f"{field}[{c}]")
+        self._subtotals(t3, source_key)
+
+    def _subtotals(self, t3: Table3, source_key: dict[str, str]) -> None:
+        """表三's printed 小计 column and rows: not in the record (FORMAT.md has none), kept as
+        equations over the record's cells."""
+        if t3.column is not None:
+            how = "named in the header" if t3.column.how == "header" else "told by arithmetic"
+            self.findings.append(Finding(
+                rule="layout", severity="info",
+                message=f"表三 prints a 法人或其他组织 小计 column ({how}): not kept in the record, "
+                        "checked against its five columns"))
+            for key in application_rows(self.template):
+                row = t3.rows.get(source_key[key])
+                sub = row.subtotal if row is not None and row.chosen is not None else None
+                if sub is None:
+                    continue
+                self.sums.append(PrintedSum(
+                    name=f"subtotal.{key}[法人或其他组织]", label=f"表三 {application_rows(self.template)[key]} 小计",
+                    value=int(sub.value), parts=tuple(f"applications.{key}[{c}]" for c in range(1, 6)),
+                    as_printed=sub.method in _PRINTED, span=self._span(sub)))
+        for sr in t3.subtotal_rows:
+            keys = [k for k in application_rows(self.template) if group_of(k) == sr.group]
+            label = re.sub(r"\s+", "", sr.label)
+            if sr.chosen is None or not keys:
+                why = sr.note if sr.chosen is None else "the group it adds up is not named"
+                self.findings.append(Finding(
+                    rule="layout", severity="info",
+                    message=f"表三 subtotal row {label}: not used as a check ({why})"))
+                continue
+            self.findings.append(Finding(
+                rule="layout", severity="info",
+                message=f"表三 prints a 小计 row for （{sr.group}） ({label}): "
+                        "not kept in the record, checked against the group's rows"))
+            for c, p in enumerate(sr.chosen):
+                self.sums.append(PrintedSum(
+                    name=f"subtotal.（{sr.group}）[{c}]",
+                    label=f"表三 （{sr.group}） 小计 [{APPLICANT_COLUMNS[c]}]", value=int(p.value),
+                    parts=tuple(f"applications.{k}[{c}]" for k in keys),
+                    as_printed=p.method in _PRINTED, span=self._span(p)))
 
     def _sum_other_rows(self, t3: Table3) -> None:
         subs = [t3.rows[k] for k in ("other_overdue_correction", "other_overdue_fee", "other_other")]
@@ -281,5 +322,6 @@ class _Assembly:
                 as_printed=False, span=self._span(total)))
 
 
+_PRINTED = frozenset({"grid_cell", "text_token", "blank_cell"})
 _ARRANGED = {"groups": "printed as a table per group", "transposed": "printed transposed",
              "prose": "stated in sentences"}

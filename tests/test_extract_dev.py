@@ -24,6 +24,8 @@ SUPPORTED = {
     "014-derived-print.pdf",
     "012-derived-variant-table4-three-tables.md", "012-derived-variant-table4-narrative.md",
     "014-derived-variant-table4-three-tables.md", "014-derived-variant-table4-narrative.md",
+    "012-derived-variant-subtotal-column.md", "012-derived-variant-subtotal-rows.md",
+    "014-derived-variant-subtotal-column.md", "014-derived-variant-subtotal-rows.md",
     "015-沭阳县发展和改革局2023年政府信息公开年度报告-沭阳县发改局_2025-12-30.html",
     "015-derived-word.docx", "016-page.txt", "018-page.txt", "020-page.txt", "030-page.txt",
     "032-page.txt",

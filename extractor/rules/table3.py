@@ -9,6 +9,15 @@ from typing import Literal
 
 from .labels import label_regex, loose, wrapped_label_regex
 from .split import Piece, _parse, is_count, read_cells
+from .subtotals import (
+    SubtotalColumn,
+    SubtotalRow,
+    group_of,
+    row_values,
+    split_trailing_subtotal,
+    subtotal_column,
+    subtotal_row_labels,
+)
 from .tokens import Token, has_label_text, row_tokens, trim_empty
 
 N = 7
@@ -63,6 +72,8 @@ class Row:
     status: RowStatus = "ok"
     forced: bool = False     # the digits allow one reading only, whatever the sums say
     note: str = ""
+    subtotal: Piece | None = None   # the row's printed 小计 (法人或其他组织), not a record cell
+    sub_candidates: list[Piece] = field(default_factory=list)  # the 小计 of each candidate
 
     @property
     def values(self) -> list[int] | None:
@@ -75,6 +86,8 @@ class Table3:
     six_form: Literal["2021", "2019"]   # （六） printed as three sub-rows, or one row
     span: tuple[int, int]
     notes: list[str] = field(default_factory=list)
+    column: SubtotalColumn | None = None        # a printed 小计 column, dropped from the rows
+    subtotal_rows: list[SubtotalRow] = field(default_factory=list)
 
 
 def _row_specs(six_form: str) -> list[tuple[str, str | None, tuple[str, ...]]]:
@@ -127,19 +140,36 @@ def extract_table3(text: str) -> Table3 | None:
         found.append((key, m, read_from))
         pos = m.end()
 
+    # 小计 rows and group rows end the row before them; their numbers are no row's
+    lo = rows["granted"].label_span[0] if rows["granted"].label_span else start
+    hi = rows["total_processed"].label_span[0] if rows["total_processed"].label_span else search_end
+    markers = subtotal_row_labels(text, lo, hi, six_form, [(m.start(), m.end()) for _, m, _ in found])
+    bounds = sorted([m.start() for _, m, _ in found] + [m.start() for m, _ in markers])
+    raw: dict[str, list[Token]] = {}
     for i, (key, _, read_from) in enumerate(found):
-        seg_end = found[i + 1][1].start() if i + 1 < len(found) else search_end
+        seg_end = next((b for b in bounds if b >= read_from), search_end)
         last_row = i + 1 == len(found)
-        rows[key].tokens = trim_empty(row_tokens(text, read_from, seg_end, stop_at_text=last_row), N)
+        raw[key] = row_tokens(text, read_from, seg_end, stop_at_text=last_row)
+        rows[key].tokens = trim_empty(raw[key], N)
+    column = subtotal_column(text, start, [r.tokens for r in rows.values()])
+    if column is not None:
+        for key, toks in raw.items():
+            rows[key].tokens = trim_empty(toks, N + 1)
 
-    table = Table3(rows=rows, six_form=six_form, span=(start, search_end))
+    table = Table3(rows=rows, six_form=six_form, span=(start, search_end), column=column)
     before = row_tokens(text, max(0, start - 60), start)
     if len([t for t in before if t.kind != "blank"]) >= 3:
         table.notes.append("numbers are printed just before the first row label: the text may put "
                            "each row's numbers before its label, so rows may be shifted")
     for row in rows.values():
-        _row_candidates(row)
+        _row_candidates(row, column)
+    table.subtotal_rows = _subtotal_rows(text, markers, bounds, search_end, column,
+                                         [(k, m.start()) for k, m, _ in found])
+    _unlabelled_subtotals(text, table, [k for k, _, _ in found])
     _resolve_with_table_sums(table)
+    for row in rows.values():
+        if row.subtotal is None and row.chosen is not None and row.chosen in row.candidates and row.sub_candidates:
+            row.subtotal = row.sub_candidates[row.candidates.index(row.chosen)]
     if any(r.chosen is None for r in rows.values()):
         _place_by_position(text, table, specs)
     if any(r.status not in ("ok", "position") for r in rows.values()):
@@ -349,12 +379,102 @@ def _row_total_ok(v: list) -> bool:
     return sum(v[:6]) == v[6]
 
 
-def _row_candidates(row: Row) -> None:
+def _row_candidates(row: Row, column: SubtotalColumn | None = None) -> None:
     if row.status == "absent":
+        return
+    if column is not None and not (len(row.tokens) == N and all(t.kind in ("cell", "blank") for t in row.tokens)):
+        # eight cells, the 小计 among them (a row printing seven cells apart simply has none)
+        if column.other is not None:
+            _either_place(row, column)
+            return
+        r = read_cells(row.tokens, N + 1, sums=column.sums_ok,
+                       sums_text="the row's 小计 and 总计 (小计 = its five organisations, 总计 = 自然人 + 小计)")
+        wide = [column.project(c) for c in r.candidates or []]
+        row.status, row.candidates = r.status, [c for c, _ in wide]  # type: ignore[assignment]
+        row.sub_candidates = [sub for _, sub in wide]
+        row.chosen, row.subtotal = column.project(r.chosen) if r.chosen else (None, None)
+        row.forced, row.note = r.forced, r.note
         return
     r = read_cells(row.tokens, N, sums=_row_total_ok, sums_text="the row total (总计 = sum of six columns)")
     row.status, row.chosen, row.candidates = r.status, r.chosen, r.candidates or []  # type: ignore[assignment]
     row.forced, row.note = r.forced, r.note
+
+
+def _either_place(row: Row, column: SubtotalColumn) -> None:
+    """Neither the header nor the sums tell whether the 小计 is the first or the last column of
+    法人或其他组织: a row whose two readings agree is read; the others stay ambiguous."""
+    assert column.other is not None
+    if len(row.tokens) != N + 1 or any(t.kind not in ("cell", "blank") for t in row.tokens):
+        row.status, row.chosen, row.candidates = "unreadable", None, []
+        row.note = ("the table prints a 小计 column whose place (first or last of 法人或其他组织) "
+                    "neither its header nor its sums tell, and this row is not eight separate cells")
+        return
+    pieces = [Piece(0 if t.kind == "blank" else _parse(t.text), t.start, t.end,
+                    "blank_cell" if t.kind == "blank" else "grid_cell") for t in row.tokens]
+    readings = [SubtotalColumn(at, column.how).project(pieces) for at in (column.at, column.other)]
+    row.candidates = [c for c, _ in readings]
+    row.sub_candidates = [sub for _, sub in readings]
+    row.forced = True
+    if [p.value for p in row.candidates[0]] == [p.value for p in row.candidates[1]]:
+        row.status, row.chosen, row.subtotal = "ok", row.candidates[0], row.sub_candidates[0]
+        return
+    row.status, row.chosen = "ambiguous", None
+    row.note = ("the table prints a 小计 column (told by arithmetic, its header does not name it) that "
+                "may be the first or the last of 法人或其他组织; both add up, and the row reads "
+                f"{'/'.join(str(p.value) for p in row.candidates[0])} or "
+                f"{'/'.join(str(p.value) for p in row.candidates[1])}")
+
+
+def _subtotal_rows(text: str, markers: list[tuple[re.Match[str], str | None]], bounds: list[int], end: int,
+                   column: SubtotalColumn | None, found: list[tuple[str, int]]) -> list[SubtotalRow]:
+    """The 小计 rows (and group rows printing numbers): each read like a row; a bare 小计 adds up
+    the group of the row before it. Labels with no numbers (a group's merged label cell) are not
+    rows."""
+    out: list[SubtotalRow] = []
+    width = N if column is None else N + 1
+    for m, group in markers:
+        seg_end = next((b for b in bounds if b >= m.end()), end)
+        tokens = trim_empty(row_tokens(text, m.end(), seg_end), width)
+        if not any(t.kind != "blank" or t.text for t in tokens):
+            continue
+        row = Row(key="subtotal", tokens=tokens)
+        _row_candidates(row, column)
+        if group is None:
+            before = [k for k, at in found if at < m.start()]
+            group = group_of(before[-1]) if before else None
+        out.append(SubtotalRow(group=group, label=m.group(0), label_span=(m.start(), m.end()), tokens=tokens,
+                               chosen=row.chosen if row.status == "ok" else None, note=row.note))
+    return out
+
+
+def _unlabelled_subtotals(text: str, table: Table3, keys: list[str]) -> None:
+    """A line of numbers with no label after a group's last row, equal to the sum of the group's
+    rows: an unlabelled 小计 (told by arithmetic alone), not more cells of that row."""
+    width = N if table.column is None else N + 1
+    for i, key in enumerate(keys):
+        group = group_of(key)
+        row = table.rows[key]
+        if group is None or row.status != "unreadable" or (i + 1 < len(keys) and group_of(keys[i + 1]) == group):
+            continue
+        split = split_trailing_subtotal(text, row.tokens, width)
+        members = [table.rows[k] for k in keys if group_of(k) == group and k != key]
+        if split is None or any(r.chosen is None for r in members):
+            continue
+        first, second = (row_values(t) for t in split)
+        if table.column is not None:
+            first, second = (table.column.project(v)[0] for v in (first, second))
+        if [sum(r.values[c] for r in members if r.values) + first[c] for c in range(N)] != second:
+            continue
+        row.tokens = split[0]
+        _row_candidates(row, table.column)
+        pieces = [Piece(v, t.start, t.end, "blank_cell" if t.kind == "blank" else "grid_cell")
+                  for v, t in zip(row_values(split[1]), split[1])]
+        if table.column is not None:
+            pieces = table.column.project(pieces)[0]
+        table.subtotal_rows.append(SubtotalRow(
+            group=group, label="（无标签）", label_span=(split[1][0].start, split[1][-1].end),
+            tokens=split[1], chosen=pieces,
+            note="a line with no label after the group's last row, equal to the sum of its rows: read as its 小计"))
 
 
 def _resolve_with_table_sums(table: Table3, limit: int = 100_000) -> None:
