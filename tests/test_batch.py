@@ -19,6 +19,7 @@ from extractor.archive import iter_items, make_filters
 from extractor.batch import Progress, run_batch
 from extractor.cli import main
 from extractor.cli.batch import _Renderer
+from extractor.names import shown
 from extractor.pipeline import extract_file
 from extractor.reuse import extraction_config, still_valid
 from extractor.settings import Settings
@@ -213,7 +214,7 @@ def test_summary_names_top_review_reasons(batch_run) -> None:
     assert top, "the dev set holds reports that go to review"
     assert "Top reasons for review:" in out
     for reason, n in top[:8]:
-        assert f"{n:>5}  {reason[:150]}" in out
+        assert f"{n:>5}  {shown(reason, 150)}" in out   # as the CLI prints it: shortened with '…'
     assert "Failures in this run:" in out
     # non-TTY progress: one plain line per input on stderr (mixed into output by CliRunner)
     assert out.count("] failed ") >= 7
