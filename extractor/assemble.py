@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Sequence
 
 from .checks import PrintedSum
 from .document import Span
 from .normalise import NormText
+from .readings import AmbiguousRun
 from .result import CellProvenance, Finding
 from .rules import Tables
 from .rules.split import Piece
@@ -40,10 +41,11 @@ class Assembled:
     sums: list[PrintedSum] = field(default_factory=list)  # printed subtotals: more equations
 
 
-def assemble(norm: NormText, tables: Tables) -> Assembled:
-    """Put the tables the rules read into the canonical record's shape, with provenance."""
+def assemble(norm: NormText, tables: Tables, runs: Sequence[AmbiguousRun] = ()) -> Assembled:
+    """Put the tables the rules read into the canonical record's shape, with provenance. `runs`:
+    the ranked readings of the runs left ambiguous (readings.rank_runs), carried by their findings."""
     meta = tables.metadata
-    asm = _Assembly(norm, tables.template)
+    asm = _Assembly(norm, tables.template, {r.run: _source_spans(r, norm) for r in runs})
     asm.table2(tables.table2)
     asm.table3(tables.table3)
     asm.table4(tables.table4)
@@ -66,6 +68,17 @@ def assemble(norm: NormText, tables: Tables) -> Assembled:
     return Assembled(record, asm.provenance, findings, asm.settled_alone, asm.sums)
 
 
+def _source_spans(run: AmbiguousRun, norm: NormText) -> dict[str, Any]:
+    """The run as a finding carries it, its evidence's text spans moved into the loaded text."""
+    out = run.model_dump(mode="json")
+    for reading in out["readings"]:
+        for ev in reading["evidence"]:
+            span = ev["params"].get("span")
+            if span:
+                ev["params"]["span"] = list(norm.source_span(span[0], span[1]))
+    return out
+
+
 def _num(v: int | Decimal) -> int | float:
     if isinstance(v, Decimal):
         return int(v) if v == v.to_integral_value() else float(v)
@@ -75,9 +88,10 @@ def _num(v: int | Decimal) -> int | float:
 class _Assembly:
     """Builds the record's three parts with one provenance entry per number."""
 
-    def __init__(self, norm: NormText, template: TemplateId):
+    def __init__(self, norm: NormText, template: TemplateId, runs: dict[str, dict[str, Any]]):
         self.norm = norm
         self.template = template
+        self.runs = runs
         self.findings: list[Finding] = []
         self.provenance: list[CellProvenance] = []
         self.settled_alone: set[str] = set()
@@ -105,6 +119,12 @@ class _Assembly:
             span=self._span(p) if p is not None else None,
             label=re.sub(r"\s+", "", label) if label else None,
             label_span=self._label_span(label_span), note=note or None))
+
+    def _numbers(self, run: str, numbers: dict[str, Any]) -> dict[str, Any]:
+        # an ambiguous run's finding carries its ranked readings (the review page offers them)
+        if run in self.runs:
+            numbers["run"] = self.runs[run]
+        return numbers
 
     # ---- 表二
     def table2(self, t2: Table2) -> None:
@@ -145,7 +165,8 @@ class _Assembly:
                     rule="ambiguous_split" if item.status == "ambiguous" else "unreadable_row",
                     severity="review", message=f"表二 {item.label}: {item.note}",
                     cells=[f"active_disclosure.{key}" + (f".{n}" if names else "") for n in (names or [""])],
-                    numbers={"candidates": [[_num(p.value) for p in c] for c in item.candidates[:20]]}))
+                    numbers=self._numbers(f"active_disclosure.{key}", {
+                        "candidates": [[_num(p.value) for p in c] for c in item.candidates[:20]]})))
             values: list[int | float] = []
             for i, p in enumerate(pieces):
                 v: int | float = _num(p.value) if p is not None else 0
@@ -218,8 +239,9 @@ class _Assembly:
                         row.note or f"{len(row.candidates)} readings of the digits "
                         f"'{' '.join(t.text for t in row.tokens)}'"),
                     cells=[f"{field}[{c}]" for c in range(7)],
-                    numbers={"printed": " ".join(t.text for t in row.tokens),
-                             "candidates": [[int(p.value) for p in c] for c in row.candidates[:20]]}))
+                    numbers=self._numbers(field, {
+                        "printed": " ".join(t.text for t in row.tokens),
+                        "candidates": [[int(p.value) for p in c] for c in row.candidates[:20]]})))
             values = [int(p.value) for p in pieces] if pieces else [0] * 7
             self.applications[key] = values
             for c in range(7):
@@ -293,8 +315,9 @@ class _Assembly:
                 rule="missing_table" if t4.status == "absent" else
                 ("ambiguous_split" if t4.status == "ambiguous" else "unreadable_row"),
                 severity="review", message=f"表四: {t4.note}", cells=cells,
-                numbers={"printed": " ".join(t.text for t in t4.tokens),
-                         "candidates": [[int(p.value) for p in c] for c in t4.candidates[:20]]}))
+                numbers=self._numbers("review_litigation", {
+                    "printed": " ".join(t.text for t in t4.tokens),
+                    "candidates": [[int(p.value) for p in c] for c in t4.candidates[:20]]})))
             if t4.candidates:
                 pieces = t4.candidates[0]
                 method = "candidate"

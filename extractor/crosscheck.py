@@ -11,6 +11,8 @@ from __future__ import annotations
 from . import store as st
 from .analysis import agencies as ag
 from .analysis.findings import check_agency
+from .readings import NEARBY_YEARS, OtherYear
+from .record import cell_values
 
 
 def run_crosschecks(store: st.Store) -> int:
@@ -24,3 +26,26 @@ def run_crosschecks(store: st.Store) -> int:
                            {**f.numbers, "previous_cells": list(f.previous_cells)}, list(f.cells)))
     st.replace_crosscheck_findings(store, stored)
     return len(stored)
+
+
+def other_years(store: st.Store, organization: str | None, year: int | None, *,
+                exclude: int | None = None) -> list[OtherYear]:
+    """The same agency's reports of the nearby years (agencies as `analysis.agencies` groups them),
+    each with the numbers that can be trusted: a record a human approved or the checks accepted
+    whole; of a result still waiting for review only the cells no review finding names."""
+    if not organization or not year:
+        return []
+    out: list[OtherYear] = []
+    for agency in ag.load(store, agency=organization).values():
+        for y, entry in sorted(agency.years.items()):
+            if y == year or abs(y - year) > NEARBY_YEARS:
+                continue
+            report = next((r for r in (entry.report, *entry.others) if r.id != exclude and r.trust <= 2), None)
+            if report is None:
+                continue
+            values = cell_values(report.record)
+            if not report.trusted:
+                unsettled = st.review_finding_cells(store, report.id)
+                values = {k: v for k, v in values.items() if k not in unsettled}
+            out.append(OtherYear(year=y, values=values, extraction_id=report.id, source=report.path))
+    return out

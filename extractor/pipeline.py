@@ -66,6 +66,7 @@ def extract_document(doc: "Document", settings: Settings, *, llm: "LLM | None" =
     from .decide import decide, judge, layout_doubts
     from .normalise import normalise
     from .pretemplate import predates_template, pretemplate_result
+    from .readings import rank_runs
     from .record import parse_record, record_to_dict
     from .rules import read_tables
     from .rules.legacy_table import find_legacy_table
@@ -88,11 +89,13 @@ def extract_document(doc: "Document", settings: Settings, *, llm: "LLM | None" =
 
     use_llm = llm is not None and settings.llm != "off"
     llm_findings: list[Finding] = []
+    # the admissible readings of ambiguous runs, best first (the model, if asked, sees that order)
+    runs = rank_runs(norm.text, tables)
     with _ledger(llm if use_llm else None, settings.llm_report_budget_s) as calls:
         if use_llm:
             from .llm.assist import help_rules
             help_rules(llm, norm.text, tables, llm_findings)
-        asm = assemble(norm, tables)
+        asm = assemble(norm, tables, runs)
         if doc.boxes:
             for p in asm.provenance:
                 if p.span is not None:

@@ -671,6 +671,24 @@ def list_queue(store: Store, status: str | None = "review", review_state: str | 
     return [_summary(r) for r in rows]
 
 
+def queue_neighbours(store: Store, extraction_id: int) -> tuple[int | None, int | None]:
+    """The items waiting for review just before and just after this one, in queue order (riskiest
+    first, then oldest); the one itself need not be waiting any more."""
+    where, params = _queue_where("review", "pending")
+    with store.lock:
+        me = store.conn.execute("SELECT risk FROM extractions WHERE id = ?", (extraction_id,)).fetchone()
+        if me is None:
+            return None, None
+        risk = me[0]
+        before = store.conn.execute(
+            f"SELECT e.id FROM extractions e WHERE {where} AND e.id != ? AND (e.risk > ? OR (e.risk = ? AND e.id < ?)) "
+            "ORDER BY e.risk ASC, e.id DESC LIMIT 1", [*params, extraction_id, risk, risk, extraction_id]).fetchone()
+        after = store.conn.execute(
+            f"SELECT e.id FROM extractions e WHERE {where} AND e.id != ? AND (e.risk < ? OR (e.risk = ? AND e.id > ?)) "
+            "ORDER BY e.risk DESC, e.id ASC LIMIT 1", [*params, extraction_id, risk, risk, extraction_id]).fetchone()
+    return (int(before[0]) if before else None), (int(after[0]) if after else None)
+
+
 def count_queue(store: Store, status: str | None = "review", review_state: str | None = "pending") -> int:
     where, params = _queue_where(status, review_state)
     with store.lock:
@@ -862,6 +880,14 @@ def current_keys_for_crosscheck(store: Store) -> list[dict[str, Any]]:
             "JOIN sources s ON s.id = e.source_id WHERE e.is_current = 1 AND e.record_json IS NOT NULL "
             "AND e.org_key IS NOT NULL AND e.year IS NOT NULL").fetchall()
     return [dict(r) for r in rows]
+
+
+def review_finding_cells(store: Store, extraction_id: int) -> set[str]:
+    """The cells the extraction's review findings name (not settled by the rules)."""
+    with store.lock:
+        rows = store.conn.execute("SELECT cells_json FROM findings WHERE extraction_id = ? AND severity = 'review'",
+                                  (extraction_id,)).fetchall()
+    return {c for (cells,) in rows for c in json.loads(cells)}
 
 
 def get_record(store: Store, extraction_id: int) -> dict[str, Any] | None:

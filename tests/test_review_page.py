@@ -1,17 +1,22 @@
 """The review page in the machine's Chromium (Playwright) against a real uvicorn server and SQLite
-file: queue, source highlighting, live rechecks, accept, and the report leaving the queue."""
+file: queue, source highlighting, live rechecks, accept, and the report leaving the queue; the
+readings of glued runs chosen with one click or one key; the printed page of a PDF with the box of
+a clicked number."""
 
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
 import httpx
 import pytest
 
+from extractor.record import cell_values
 from extractor.service.app import create_app
 from extractor.settings import Settings
+from tests.dev_reports import DEV
 from tests.test_api import corrupted_000, gold, live_server, report_bytes
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -50,8 +55,9 @@ def site(tmp_path: Path) -> Iterator[dict[str, Any]]:
         yield {"url": url, "api": api, "ok": ok, "bad": bad}
 
 
-@pytest.fixture
-def page(browser: Browser, site: dict[str, Any]) -> Iterator[Page]:
+@contextmanager
+def offline_page(browser: Browser, url: str) -> Iterator[Page]:
+    """A browser tab that may talk to our server only, failing the test on any page error."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     pg = context.new_page()
     problems: list[str] = []
@@ -62,7 +68,7 @@ def page(browser: Browser, site: dict[str, Any]) -> Iterator[Page]:
 
     # Offline: anything but our own server is a failure (no CDN, no fonts from the web).
     def route(r: Any) -> None:
-        if r.request.url.startswith(site["url"]) or r.request.url.startswith("data:"):
+        if r.request.url.startswith(url) or r.request.url.startswith("data:"):
             r.continue_()
         else:
             problems.append(f"external request: {r.request.url}")
@@ -72,6 +78,12 @@ def page(browser: Browser, site: dict[str, Any]) -> Iterator[Page]:
     yield pg
     context.close()
     assert problems == []
+
+
+@pytest.fixture
+def page(browser: Browser, site: dict[str, Any]) -> Iterator[Page]:
+    with offline_page(browser, site["url"]) as pg:
+        yield pg
 
 
 def source_offset_of_highlight(page: Page) -> int:
@@ -188,3 +200,128 @@ def test_with_a_token_the_reviewer_logs_in_once_and_can_reject(browser: Browser,
         events = api.get(f"/v1/extractions/{bad['id']}/history").json()["events"]
         assert [(e.get("decision"), e.get("reviewer"), e.get("note")) for e in events[1:]] == \
             [("reject", "李四", "扫描件，无法辨认")]
+
+
+# ---------------------------------------------------------------- readings of glued runs, keys, PDF pages
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """Real dev inputs: two glued web-archive texts waiting for review (平潭 2023 with one run, 2019
+    with seven), the agency's 2025 page (accepted: its other year) and a text PDF (accepted)."""
+    settings = Settings(db_path=tmp_path / "results.sqlite", llm="off")
+    with live_server(create_app(settings)) as url, httpx.Client(base_url=url, timeout=120) as api:
+        made = {}
+        for report, name in (("014", "page.html"), ("012", "page.txt"), ("008", "page.txt"), ("003", "szfgs2024.pdf")):
+            made[report] = api.post("/v1/extractions", files={"file": (name, (DEV / report / name).read_bytes())}).json()
+        assert [made[r]["status"] for r in ("014", "012", "008", "003")] == ["accepted", "review", "review", "accepted"]
+        yield {"url": url, "api": api, **made}
+
+
+def test_one_click_chooses_a_reading_and_a_key_accepts_it(browser: Browser, archive: dict[str, Any]) -> None:
+    url, api, item = archive["url"], archive["api"], archive["012"]
+    with offline_page(browser, url) as page:
+        page.goto(f"{url}/review")
+        page.locator(f'tr.queue-item[data-id="{item["id"]}"] a').click()
+        page.wait_for_url(f"**/review/{item['id']}")
+        expect(page.locator("body")).to_have_attribute("data-ready", "1")
+        expect(page.locator("#readings h2")).to_have_text("连写数字的读法（按证据排序）")
+        run = page.locator("#run-0")
+        expect(run.locator("h3")).to_contain_text("表二 行政规范性文件 · 印刷为 77132470 · 21 种读法")
+        check = page.locator("#run-check-0")
+        expect(check).to_have_class(re.compile(r"\bfail\b"))
+        expect(check).to_contain_text("读法待确认")
+        first = run.locator("button.reading").first
+        expect(first).to_contain_text("77 / 132 / 470")
+        expect(run.locator("li.reading-item").first.locator("li.ev")).to_contain_text(["报告正文写明 77"])
+        # accepting before the run is confirmed is refused with the reason
+        page.fill("#reviewer", "王五")
+        page.keyboard.press("Escape")
+        page.keyboard.press("a")
+        expect(page.locator("#result")).to_contain_text("还有 1 处连写数字未确认读法")
+
+        first.click()                                             # one click ...
+        for field, value in (("issued", "77"), ("repealed", "132"), ("in_force", "470")):
+            expect(page.locator(f'input[data-field="active_disclosure.normative_documents.{field}"]')).to_have_value(value)
+        expect(check).to_have_class(re.compile(r"\bok\b"))            # ... the checks turn green
+        expect(check).to_contain_text("已选读法 1")
+        for rule in ("row_total", "processed_total", "balance", "review_total"):
+            expect(page.locator(f"#check-{rule}")).to_have_class(re.compile(r"\bok\b"))
+        expect(page.locator("body")).to_have_attribute("data-ready2accept", "1")
+        page.keyboard.press("a")                                  # ... and one key accepts
+        page.wait_for_url(re.compile(r".*/review(/\d+)?\?done=\d+$"))
+        expect(page.locator("#done-notice")).to_contain_text(f"#{item['id']}")
+    stored = api.get(f"/v1/extractions/{item['id']}").json()
+    assert stored["review_state"] == "accept"
+    assert cell_values(api.get(f"/v1/extractions/{item['id']}/gold").json()) == cell_values(gold("012"))
+
+
+def test_the_keyboard_drives_a_report_with_several_runs(browser: Browser, archive: dict[str, Any]) -> None:
+    url, api, item = archive["url"], archive["api"], archive["008"]
+    runs = api.get(f"/v1/extractions/{item['id']}/readings").json()["runs"]
+    truth = cell_values(gold("008"))
+    # the reviewer who knows the answer: the rank of the gold reading of each run, as a key
+    keys = [next(r["rank"] for r in run["readings"]
+                 if all(abs(v - truth[f]) < 1e-6 for v, f in zip(r["values"], run["fields"]))) for run in runs]
+    with offline_page(browser, url) as page:
+        page.goto(f"{url}/review/{item['id']}")
+        expect(page.locator("body")).to_have_attribute("data-ready", "1")
+        expect(page.locator("#run-0")).to_have_class(re.compile(r"\bcurrent\b"))
+        page.keyboard.press("j")
+        expect(page.locator("#run-1")).to_have_class(re.compile(r"\bcurrent\b"))
+        page.keyboard.press("k")
+        expect(page.locator("#run-0")).to_have_class(re.compile(r"\bcurrent\b"))
+        for i, key in enumerate(keys):                            # a key chooses and moves on
+            page.keyboard.press(str(key))
+            expect(page.locator(f"#run-check-{i}")).to_contain_text(f"已选读法 {key}")
+        expect(page.locator("body")).to_have_attribute("data-runs", "ok")
+        # next / previous report of the queue (riskiest first: this one, then 2023's)
+        page.keyboard.press("n")
+        page.wait_for_url(f"**/review/{archive['012']['id']}")
+        expect(page.locator("body")).to_have_attribute("data-ready", "1")
+        page.keyboard.press("p")
+        page.wait_for_url(f"**/review/{item['id']}")
+        expect(page.locator("body")).to_have_attribute("data-ready", "1")
+        for key in keys:
+            page.keyboard.press(str(key))
+        page.fill("#reviewer", "王五")
+        page.keyboard.press("Escape")
+        page.keyboard.press("a")
+        page.wait_for_url(f"**/review/{archive['012']['id']}?done={item['id']}")
+        expect(page.locator("body")).to_have_attribute("data-ready", "1")
+        page.keyboard.press("r")                                   # reject the next one at once
+        page.wait_for_url(re.compile(rf".*/review\?done={archive['012']['id']}$"))
+        expect(page.locator("#queue-empty")).to_be_visible()
+    assert cell_values(api.get(f"/v1/extractions/{item['id']}/gold").json()) == truth
+    assert api.get(f"/v1/extractions/{archive['012']['id']}").json()["review_state"] == "reject"
+
+
+def test_a_pdf_page_shows_the_box_of_a_clicked_number(browser: Browser, archive: dict[str, Any]) -> None:
+    url, item = archive["url"], archive["003"]
+    prov = {p["field"]: p for p in item["provenance"]}
+    field = "applications.total_processed[6]"
+    box = prov[field]["box"]
+    with offline_page(browser, url) as page:
+        page.goto(f"{url}/review/{item['id']}")
+        expect(page.locator("body")).to_have_attribute("data-ready", "1")
+        expect(page.locator("#page-view")).to_be_visible()
+        expect(page.locator("#text-view")).to_be_hidden()
+        page.locator(f'input[data-field="{field}"]').click()
+        expect(page.locator("#page-label")).to_have_text(f"第 {box['page']} 页")
+        marker = page.locator("#page-box")
+        expect(marker).to_be_visible()
+        expect(marker).to_have_attribute("data-page", str(box["page"]))
+        image = page.locator("#page-image")
+        page.wait_for_function("() => document.getElementById('page-image').complete"
+                               " && document.getElementById('page-image').naturalWidth > 0")
+        img, mark = image.bounding_box(), marker.bounding_box()
+        assert img and mark
+        # the marker sits where the number is printed: the box's corner in points, scaled to the image
+        scale = img["width"] / (595 / 72 * 72)      # the page is A4 (595 pt wide)
+        assert mark["x"] - img["x"] == pytest.approx(box["x0"] * scale, abs=4)
+        assert mark["y"] - img["y"] == pytest.approx(box["y0"] * scale, abs=4)
+        assert mark["width"] == pytest.approx((box["x1"] - box["x0"]) * scale, abs=6)
+        # the text view stays one click away, with the number highlighted
+        page.locator("#tab-text").click()
+        expect(page.locator("#source-text")).to_be_visible()
+        expect(page.locator("#source-text mark.hl")).to_have_text("3050")

@@ -179,20 +179,45 @@ def table4_cues() -> list[Cue]:
 def choice_grounded(quote: str, cues: list[Cue], candidates: Sequence[Sequence[Any]], idx: int) -> bool:
     """One clause of the quote states, with its unit, a non-zero number only reading `idx` has,
     beside a word of its row and a word of its column."""
-    clauses = [c for c in _CLAUSE.split(re.sub(r"\s+", "", quote)) if c]
+    parts = [c for c in _CLAUSE.split(re.sub(r"\s+", "", quote)) if c]
     chosen = candidates[idx]
     for i, v in enumerate(chosen):
         if i >= len(cues) or any(c[i] == v for j, c in enumerate(candidates) if j != idx):
             continue  # not a number that tells this reading from the others
         if float(v) == 0:
             continue  # '无' / 0 is printed everywhere: never evidence
-        rows, cols = cues[i]
-        stated = re.compile(rf"(?<![\d.\-]){re.escape(fmt(v))}\s*(?:{_UNITS})")
-        for clause in clauses:
-            # a number stated with its unit ('69件'), beside a word of its row and of its column
-            if stated.search(clause) and any(r in clause for r in rows) and any(k in clause for k in cols):
-                return True
+        if any(states(clause, v, cues[i]) for clause in parts):
+            return True
     return False
+
+
+def states(clause: str, value: Any, cue: Cue) -> bool:
+    """The clause (whitespace removed) states `value` with its unit ('69件'), beside a word of its
+    row and a word of its column."""
+    rows, cols = cue
+    if not (any(r in clause for r in rows) and any(k in clause for k in cols)):
+        return False
+    return re.search(rf"(?<![\d.\-]){re.escape(fmt(value))}\s*(?:{_UNITS})", clause) is not None
+
+
+_PROSE_CLAUSE = re.compile(r"[，,。；;、：:！？]")
+_LONGEST_CLAUSE = 160
+
+
+def clauses(text: str) -> list[tuple[int, int, str]]:
+    """The prose clauses of a whole text as (start, end, clause with whitespace removed). Line
+    breaks do not end a clause (PDF text breaks lines anywhere); a clause holding the tables'
+    header words, or longer than any sentence, is a flattened table and is left out."""
+    out: list[tuple[int, int, str]] = []
+    start = 0
+    for m in [*_PROSE_CLAUSE.finditer(text), None]:
+        end = m.start() if m is not None else len(text)
+        clause = squash(text[start:end])
+        if clause and len(clause) <= _LONGEST_CLAUSE and any(ch.isdigit() for ch in clause) \
+                and not any(w in clause for w in _TABLE_WORDS):
+            out.append((start, end, clause))
+        start = m.end() if m is not None else end
+    return out
 
 
 # ---------------------------------------------------------------- table rows

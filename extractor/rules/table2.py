@@ -167,6 +167,15 @@ def is_money_cell(key: str, index: int) -> bool:
     return key == "fees_wan_yuan" or (key == "procurement" and index == 1)
 
 
+def as_recorded(key: str, index: int, value: int | Decimal, amount_unit: str) -> int | float:
+    """A printed number as the record holds it: money printed in 元 in 万元, whole numbers as int."""
+    if is_money_cell(key, index) and amount_unit == "元":
+        value = Decimal(str(value)) / Decimal(10000)
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
 def _settle(item: Item, accept: Callable[[list], bool]) -> None:
     if item.status == "absent":
         return

@@ -511,6 +511,15 @@ def _resolve_with_table_sums(table: Table3, limit: int = 100_000) -> None:
                       "satisfy the column totals")
 
 
+_HEAD_TAIL = ("new_received", "carried_over", "total_processed", "carried_forward")
+
+
+def table_sums_hold(vals: dict[str, list[int] | None]) -> bool:
+    """The column sums of 表三 ((七)总计 = the outcome rows; 一 + 二 = (七) + 四) hold for these rows
+    (a row not given counts as zeros; without 总计 there is nothing to check)."""
+    return _table_sums_ok(vals, [k for k in vals if k not in _HEAD_TAIL])
+
+
 def _table_sums_ok(vals: dict[str, list[int] | None], outcome: list[str]) -> bool:
     def col(k: str, c: int) -> int:
         v = vals.get(k)

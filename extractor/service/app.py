@@ -33,6 +33,7 @@ from ..analysis.site import Site
 from ..document import PageBox
 from ..errors import AnalysisError, ConfigError, NoGoldError, NoSuchPageError, PageImageError, ReviewInputError, StoreError
 from ..page_images import PageRenderer, PageSize, is_paged
+from ..readings import AmbiguousRun, evidence_text
 from ..record import empty_record, record_to_dict
 from ..settings import Settings
 from ..version import ENGINE_VERSION
@@ -178,6 +179,56 @@ class SourceOut(BaseModel):
     sha256: str
     format: str | None
     text: str | None
+
+
+class EvidenceOut(BaseModel):
+    code: str = Field(description="stable code of the kind of evidence (see extractor/readings.py)")
+    weight: float
+    cells: list[str]
+    params: dict[str, Any]
+    text: str = Field(description="the evidence as a sentence, in the language asked for")
+
+
+class ReadingOut(BaseModel):
+    rank: int = Field(description="1 = best; the number to POST as the choice")
+    values: list[int | float]
+    score: float
+    evidence: list[EvidenceOut]
+
+
+class RunOut(BaseModel):
+    run: str = Field(description="the run's id: the record path of its row")
+    table: str
+    label: str
+    printed: str
+    fields: list[str]
+    total: int = Field(description="admissible readings in all (the best 20 are listed)")
+    readings: list[ReadingOut]
+
+
+class ReadingsOut(BaseModel):
+    id: int
+    runs: list[RunOut]
+    record: dict[str, Any] | None = Field(description="the record the reviewer starts from: as last reviewed, "
+                                                      "else as extracted with every run's best reading")
+
+
+class ChoiceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    choices: dict[str, int] = Field(max_length=200, description="run id -> rank of the chosen reading (1 = best)")
+    reviewer: str | None = Field(default=None, min_length=1, max_length=200)
+    decision: Literal["accept", "source_inconsistent"] | None = Field(
+        default=None, description="store a review of the filled record at once (every run must be chosen)")
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class ChoiceOut(BaseModel):
+    id: int
+    record: dict[str, Any]
+    findings: list[dict[str, Any]] = Field(description="the checks' findings on the filled record")
+    checks_pass: bool
+    unchosen: list[str] = Field(description="runs no reading was chosen for")
+    review: ReviewOut | None = None
 
 
 class PageOut(BaseModel):
@@ -559,6 +610,58 @@ def create_app(settings: Settings, *, llm_url: Callable[[], str] | None = None) 
                           "x0": x0, "y0": y0, "x1": x1, "y1": y1})
         return {**page_out(extraction_id, size), "boxes": boxes}
 
+    # ---- ranked readings of ambiguous runs (the review page's choices; a queue tool can drive them)
+
+    def run_out(run: AmbiguousRun, lang: Literal["zh", "en"]) -> dict[str, Any]:
+        return {**run.model_dump(exclude={"readings"}), "readings": [
+            {"rank": k, "values": r.values, "score": r.score,
+             "evidence": [{**e.model_dump(), "text": evidence_text(e, lang)} for e in r.evidence]}
+            for k, r in enumerate(run.readings, start=1)]}
+
+    @app.get("/v1/extractions/{extraction_id}/readings", response_model=ReadingsOut, tags=["reviews"],
+             responses={404: {"model": ErrorOut}})
+    def get_readings(extraction_id: ExtractionId, request: Request,
+                     lang: Literal["zh", "en"] | None = Query(None, description="default: from Accept-Language")
+                     ) -> dict[str, Any]:
+        """The readings of every ambiguous run of this extraction, best first, each with the evidence
+        that ranks it (the report's prose, the agency's other years in the store, plain priors)."""
+        e = load(extraction_id)
+        runs = rq.ranked_runs(store, e)
+        language = lang or _language(request)
+        return {"id": extraction_id, "runs": [run_out(r, language) for r in runs],
+                "record": rq.start_record(e, rq.latest_review(store, extraction_id), runs)}
+
+    @app.post("/v1/extractions/{extraction_id}/readings", response_model=ChoiceOut, tags=["reviews"],
+              responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}})
+    def choose_readings(extraction_id: ExtractionId, body: ChoiceIn) -> dict[str, Any]:
+        """Fill the cells with the chosen readings and re-run the checks. With `decision` (and
+        `reviewer`), the filled record is stored as a review at once, as POST .../review would."""
+        e = load(extraction_id)
+        runs = rq.ranked_runs(store, e)
+        record = rq.start_record(e, rq.latest_review(store, extraction_id), runs)
+        if record is None:
+            raise ApiError(422, "no_record", f"extraction {extraction_id} has no record to fill (status {e['status']})")
+        try:
+            filled = rq.validate_record(rq.apply_choices(record, runs, body.choices))
+        except ReviewInputError as err:
+            raise ApiError(422, err.code, err.message, err.details) from err
+        findings = rq.check(filled)
+        unchosen = [r.run for r in runs if r.run not in body.choices]
+        out: dict[str, Any] = {"id": extraction_id, "record": filled, "findings": findings,
+                               "checks_pass": not rq.failing_rules(findings), "unchosen": unchosen, "review": None}
+        if body.decision is not None:
+            if not body.reviewer:
+                raise ApiError(422, "invalid_review", "reviewer is required with a decision")
+            if unchosen:
+                raise ApiError(422, "unchosen_runs", "choose a reading for every ambiguous run before deciding",
+                               {"unchosen": unchosen})
+            try:
+                out["review"] = rq.add_review(store, extraction_id, reviewer=body.reviewer, decision=body.decision,
+                                              record=filled, note=body.note)
+            except ReviewInputError as err:
+                raise ApiError(422, err.code, err.message, err.details) from err
+        return out
+
     @app.get("/v1/queue", response_model=QueueOut, tags=["queue"])
     def queue(status: Literal["review", "accepted", "failed", "pretemplate", "any"] = "review",
               review_state: Literal["pending", "reviewed", "accept", "reject", "source_inconsistent", "any"] = "pending",
@@ -639,11 +742,14 @@ def create_app(settings: Settings, *, llm_url: Callable[[], str] | None = None) 
         return HTMLResponse(pages.queue_page(items, status=status, total=total, limit=limit, offset=offset, done=done))
 
     @app.get("/review/{extraction_id}", include_in_schema=False, response_class=HTMLResponse)
-    def report_page(extraction_id: ExtractionId) -> HTMLResponse:
+    def report_page(extraction_id: ExtractionId,
+                    done: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None) -> HTMLResponse:
         e = load(extraction_id)
         latest = rq.latest_review(store, extraction_id)
-        record = (latest or {}).get("record") or e["record"] or record_to_dict(empty_record("2021"))
+        runs = rq.ranked_runs(store, e)
+        record = rq.start_record(e, latest, runs) or record_to_dict(empty_record("2021"))
         findings = latest["findings"] if latest and latest["findings"] is not None else e["findings"]
+        previous, following = st.queue_neighbours(store, extraction_id)
         page = pages.report_page({
             "id": e["id"], "status": e["status"], "decision": e["review_state"], "source": e["path"],
             "format": e["format"], "sha256": e["sha256"], "record": record,
@@ -652,6 +758,8 @@ def create_app(settings: Settings, *, llm_url: Callable[[], str] | None = None) 
             "error": e["error"], "text": rq.source_text(store, e, settings),
             "history": [ev for ev in rq.history(store, e) if ev["event"] == "review"],
             "analysis_links": _analysis_links(site, e),
+            "runs": [run_out(r, "zh") for r in runs], "previous": previous, "next": following, "done": done,
+            "paged": bool(e["provenance"]) and any(p.get("box") for p in e["provenance"]),
         })
         return HTMLResponse(page)
 
@@ -717,6 +825,10 @@ def _analysis_links(site: Site, extraction: dict[str, Any]) -> list[tuple[str, s
         year = extraction["year"]
         links.append((f"/analysis/compare?name={quote(agency)}&year={year}", f"{year} 年与上一年对比"))
     return links
+def _language(request: Request) -> Literal["zh", "en"]:
+    # the first language the client names; English unless it is Chinese
+    first = request.headers.get("accept-language", "").split(",")[0].strip().lower()
+    return "zh" if first.startswith("zh") else "en"
 
 
 def _local_path(target: str) -> str:

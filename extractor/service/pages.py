@@ -281,8 +281,10 @@ def report_page(view: dict[str, Any]) -> str:
             "method": p["method"], "value": p["value"], "note": p.get("note"), "label": p.get("label"),
             "span": _js_span(p.get("span"), table, limit),
             "label_span": _js_span(p.get("label_span"), table, limit),
+            "box": p.get("box"),
         }
     findings: list[dict[str, Any]] = view.get("findings") or []
+    runs: list[dict[str, Any]] = view.get("runs") or []
     data = {
         "id": view["id"],
         "template": template,
@@ -295,13 +297,25 @@ def report_page(view: dict[str, Any]) -> str:
         "findings": findings,
         "rules": CHECK_RULES,
         "has_record": view.get("has_record", True),
+        "runs": [_run_js(r, table, limit) for r in runs],
+        "previous": view.get("previous"),
+        "next": view.get("next"),
+        "paged": bool(view.get("paged")),
     }
     checks = "".join(
         f'<li id="check-{rule}" class="check" data-rule="{rule}"><span class="mark"></span>'
         f'<code>{rule}</code> {escape(label)} <span class="detail"></span></li>'
         for rule, label in CHECK_RULES.items()
+    ) + "".join(
+        f'<li id="run-check-{i}" class="check run-check fail" data-run="{escape(r["run"])}"><span class="mark">✗</span>'
+        f'{escape(r["table"])} {escape(r["label"])}：连写数字 <code>{escape(r["printed"])}</code> '
+        f'<span class="detail">读法待确认</span></li>'
+        for i, r in enumerate(runs)
     )
-    other = [f for f in findings if f.get("rule") not in CHECK_RULES]
+    # the rules' four sums are the checks above; an ambiguous run is its readings' line there
+    shown_runs = {r["run"] for r in runs}
+    other = [f for f in findings if f.get("rule") not in CHECK_RULES and not (
+        f.get("rule") == "ambiguous_split" and ((f.get("numbers") or {}).get("run") or {}).get("run") in shown_runs)]
     finding_items = "".join(
         f'<li class="finding sev-{escape(f.get("severity", "info"))}" data-cells="{escape(" ".join(f.get("cells") or []))}">'
         f'<code>{escape(f.get("rule", ""))}</code> {escape(f.get("message", ""))}</li>'
@@ -321,8 +335,21 @@ def report_page(view: dict[str, Any]) -> str:
         source_html = '<p class="empty">没有保存原文。</p>'
     else:
         source_html = f'<pre id="source-text">{escape(text)}</pre>'
+    if view.get("paged"):
+        # the printed page beside the table (the text view stays one click away)
+        source_html = (
+            '<div class="view-tabs" role="tablist"><button type="button" id="tab-page" class="tab active">页面</button>'
+            '<button type="button" id="tab-text" class="tab">文本</button>'
+            '<span id="page-label" class="sub"></span></div>'
+            '<div id="page-view" class="page-view"><div id="page-frame" class="page-frame">'
+            '<img id="page-image" alt="PDF 页面"><div id="page-box" class="page-box" hidden></div></div>'
+            '<p class="sub" id="page-hint">点击表格中的数字，在页面上显示其位置。</p></div>'
+            f'<div id="text-view" hidden>{source_html}</div>'
+        )
     status = view["status"]
     error = f'<p class="error">{escape(view["error"])}</p>' if view.get("error") else ""
+    if view.get("done") is not None:
+        error = f'<p class="notice" id="done-notice">报告 #{int(view["done"])} 已提交审核结果。</p>' + error
     body = f"""<main class="report-page" data-id="{view['id']}">
 <section class="meta">
  <h1>#{view['id']} {escape(record.get('organization') or view.get('source') or '')}
@@ -344,6 +371,7 @@ def report_page(view: dict[str, Any]) -> str:
  <ul id="findings" class="findings">{finding_items}</ul>
  {f'<ul class="reasons">{reasons}</ul>' if reasons else ''}
 </section>
+{_readings(runs)}
 <div class="split">
  <section class="pane source-pane" id="source-pane"><h2>原文</h2>{source_html}</section>
  <section class="pane tables-pane" id="tables-pane">
@@ -359,11 +387,67 @@ def report_page(view: dict[str, Any]) -> str:
  <button type="button" id="btn-source" data-decision="source_inconsistent">源报告自身不一致</button>
  <button type="button" id="btn-reject" data-decision="reject">驳回</button>
  <span id="result" role="status"></span>
+ <span class="keys sub" id="keys">快捷键：1–9 选择读法 · J/K 下一处/上一处连写数字 · A 通过 · R 驳回 ·
+  N/P 下一份/上一份报告</span>
  {f'<details><summary>审核记录</summary><ul id="history">{history}</ul></details>' if history else ''}
 </section>
 </main>
 {_json_script("page-data", data)}"""
     return _page(f"#{view['id']} 审核", body, scripts=["/static/review.js"])
+
+
+def _run_js(run: dict[str, Any], table: list[int] | None, limit: int) -> dict[str, Any]:
+    """A run for the page script: its readings with their evidence (prose spans as JS offsets)."""
+    out = dict(run)
+    out["readings"] = [{**r, "evidence": [{**e, "span": _js_span(_span_of(e), table, limit)} for e in r["evidence"]]}
+                       for r in run["readings"]]
+    return out
+
+
+def _span_of(evidence: dict[str, Any]) -> dict[str, int] | None:
+    span = (evidence.get("params") or {}).get("span")
+    return {"start": span[0], "end": span[1]} if span else None
+
+
+_SUB_LABELS = dict(zip(ACTIVE_2021_TRIPLE, ("本年制发", "本年废止", "现行有效"))) | \
+    dict(zip(ACTIVE_2019_DOC_TRIPLE, ACTIVE_2019_DOC_LABELS)) | dict(zip(ACTIVE_2019_ITEM_TRIPLE, ACTIVE_2019_ITEM_LABELS)) | \
+    {"items": "采购项目数量", "amount_wan_yuan": "采购总金额（万元）"}
+
+
+def _columns(run: dict[str, Any]) -> str:
+    """What the numbers of a reading are, in order."""
+    if run["table"] == "表二":
+        return " / ".join(_SUB_LABELS.get(f.rsplit(".", 1)[-1], "") for f in run["fields"]).strip(" /")
+    if run["table"] == "表三":
+        return " / ".join(APPLICANT_COLUMNS)
+    return " · ".join(f"{label}：" + "/".join(REVIEW_COLUMNS) for label in REVIEW_ROWS.values())
+
+
+def _readings(runs: list[dict[str, Any]]) -> str:
+    """The readings of each ambiguous run as choices, best first, each with its evidence."""
+    if not runs:
+        return ""
+    blocks = []
+    for i, run in enumerate(runs):
+        items = []
+        for r in run["readings"][:9]:
+            shown = " / ".join(_fmt(v) for v in r["values"])
+            evidence = "".join(
+                f'<li class="ev {"pro" if e["weight"] > 0 else "con"}" data-code="{escape(e["code"])}">'
+                f'{escape(e["text"])}</li>' for e in r["evidence"] if e["code"] != "prior_size")
+            items.append(
+                f'<li class="reading-item"><button type="button" class="reading" data-run="{i}" data-rank="{r["rank"]}">'
+                f'<kbd>{r["rank"]}</kbd> <span class="values">{escape(shown)}</span></button>'
+                f'<ul class="evidence">{evidence}</ul></li>')
+        more = run["total"] - min(9, len(run["readings"]))
+        heads = _columns(run)
+        blocks.append(
+            f'<div class="run{" current" if i == 0 else ""}" id="run-{i}" data-run="{escape(run["run"])}">'
+            f'<h3 data-run="{i}">{escape(run["table"])} {escape(run["label"])} · 印刷为 <code>{escape(run["printed"])}</code> · '
+            f'{run["total"]} 种读法{f"（另有 {more} 种未列出，可直接改单元格）" if more > 0 else ""}'
+            f'{f" <span class=sub>{escape(heads)}</span>" if heads else ""} <span class="chosen-summary"></span></h3>'
+            f'<ol class="readings">{"".join(items)}</ol></div>')
+    return f'<section class="readings-panel" id="readings"><h2>连写数字的读法（按证据排序）</h2>{"".join(blocks)}</section>'
 
 
 def login_page(next_url: str, error: str | None = None) -> str:

@@ -14,9 +14,11 @@ from pydantic import ValidationError
 
 from .. import store as st
 from ..checks import RULES, check_record
+from ..crosscheck import other_years
 from ..errors import ExtractorError, LoadError, NoGoldError, ReviewInputError
 from ..load.read import read_input
 from ..names import to_fs
+from ..readings import AmbiguousRun, apply_reading, runs_of, with_other_years
 from ..record import parse_record, record_to_dict
 from ..reuse import extraction_config, still_valid
 from ..settings import Settings
@@ -308,3 +310,47 @@ def export_gold(store: st.Store, out_dir: Path) -> list[tuple[int, Path]]:
         written.append((eid, folder))
     return written
 
+
+
+# ---------------------------------------------------------------- ranked readings
+
+
+def ranked_runs(store: st.Store, extraction: dict[str, Any]) -> list[AmbiguousRun]:
+    """The extraction's ambiguous runs, readings best first, with the evidence of the same
+    agency's other years in the store added to the report's own."""
+    runs = runs_of(extraction.get("findings") or [])
+    record = extraction.get("record") or {}
+    if not runs or not record.get("year"):
+        return runs
+    others = other_years(store, record.get("organization"), int(record["year"]), exclude=int(extraction["id"]))
+    return with_other_years(runs, int(record["year"]), others) if others else runs
+
+
+def start_record(extraction: dict[str, Any], latest: dict[str, Any] | None,
+                 runs: list[AmbiguousRun]) -> dict[str, Any] | None:
+    """The record a reviewer starts from: as the last review left it, else as extracted with each
+    ambiguous run's best reading in its cells."""
+    if latest is not None and latest.get("record") is not None:
+        return dict(latest["record"])
+    record = extraction.get("record")
+    if record is None:
+        return None
+    for run in runs:
+        if run.readings:
+            record = apply_reading(record, run, 0)
+    return record
+
+
+def apply_choices(record: dict[str, Any], runs: list[AmbiguousRun], choices: dict[str, int]) -> dict[str, Any]:
+    """The record with each chosen reading (run id -> 1-based rank) in its cells."""
+    by_id = {r.run: r for r in runs}
+    for run_id, rank in choices.items():
+        run = by_id.get(run_id)
+        if run is None:
+            raise ReviewInputError("unknown_run", f"no ambiguous run {run_id!r} in this extraction",
+                                   {"runs": sorted(by_id)})
+        if not 1 <= rank <= len(run.readings):
+            raise ReviewInputError("unknown_reading", f"run {run_id!r} has readings 1 to {len(run.readings)}, "
+                                   f"not {rank}", {"readings": len(run.readings)})
+        record = apply_reading(record, run, rank - 1)
+    return record

@@ -12,8 +12,9 @@
 
   // ------------------------------------------------------------ source highlighting
   function showSpans(field) {
-    if (!pre) return;
     const p = data.provenance[field];
+    showBox(p);
+    if (!pre) return;
     pre.textContent = sourceText;
     if (!p || !p.span) {
       say(p ? `${field}：${methodText(p.method)}，原文中没有对应位置` : `${field}：没有来源信息`, "info");
@@ -23,6 +24,13 @@
     if (p.label_span && (p.label_span[1] <= p.span[0] || p.label_span[0] >= p.span[1])) {
       marks.push({ span: p.label_span, cls: "hl-label" });
     }
+    highlight(marks, field);
+    say(`${field}：${methodText(p.method)}${p.note ? "（" + p.note + "）" : ""}`, "info");
+  }
+
+  // Mark spans of the source text (the first with class "hl" is scrolled to).
+  function highlight(marks, field) {
+    if (!pre) return;
     marks.sort((a, b) => a.span[0] - b.span[0]);
     const frag = document.createDocumentFragment();
     let pos = 0;
@@ -31,17 +39,77 @@
       frag.appendChild(document.createTextNode(sourceText.slice(pos, m.span[0])));
       const mark = document.createElement("mark");
       mark.className = m.cls;
-      mark.dataset.field = field;
+      if (field) mark.dataset.field = field;
       mark.textContent = sourceText.slice(m.span[0], m.span[1]);
       frag.appendChild(mark);
-      if (m.cls === "hl") main = mark;
+      if (m.cls === "hl" || (m.cls === "hl-evidence" && !main)) main = mark;
       pos = m.span[1];
     }
     frag.appendChild(document.createTextNode(sourceText.slice(pos)));
     pre.textContent = "";
     pre.appendChild(frag);
-    scrollPaneTo(main);
-    say(`${field}：${methodText(p.method)}${p.note ? "（" + p.note + "）" : ""}`, "info");
+    if (main && !pre.closest("[hidden]")) scrollPaneTo(main);
+  }
+
+  // ------------------------------------------------------------ the printed page (PDF inputs)
+  const pageImage = document.getElementById("page-image");
+  const pageBox = document.getElementById("page-box");
+  const pageLabel = document.getElementById("page-label");
+  const pageCache = new Map();
+  let pageShown = 0;
+
+  function showTab(which) {
+    const page = document.getElementById("page-view");
+    const text = document.getElementById("text-view");
+    if (!page || !text) return;
+    page.hidden = which !== "page";
+    text.hidden = which !== "text";
+    document.getElementById("tab-page").classList.toggle("active", which === "page");
+    document.getElementById("tab-text").classList.toggle("active", which === "text");
+    const mark = pre && pre.querySelector("mark.hl, mark.hl-evidence");
+    if (which === "text" && mark) scrollPaneTo(mark);
+  }
+  if (pageImage) {
+    document.getElementById("tab-page").addEventListener("click", () => showTab("page"));
+    document.getElementById("tab-text").addEventListener("click", () => showTab("text"));
+  }
+
+  async function pageInfo(n) {
+    if (!pageCache.has(n)) {
+      pageCache.set(n, fetch(`/v1/extractions/${data.id}/pages/${n}/boxes`, { headers: { Accept: "application/json" } })
+        .then((r) => (r.ok ? r.json() : null)).catch(() => null));
+    }
+    return pageCache.get(n);
+  }
+
+  async function showBox(p) {
+    if (!pageImage) return;
+    if (!p || !p.box) {
+      pageBox.hidden = true;
+      return;
+    }
+    const info = await pageInfo(p.box.page);
+    if (!info) { say("无法载入该页图像", "error"); return; }
+    if (pageShown !== p.box.page) {
+      pageImage.src = info.image;
+      pageShown = p.box.page;
+    }
+    pageLabel.textContent = `第 ${p.box.page} 页`;
+    // the box in the served image's pixels, drawn in percent so it follows the image's display size
+    const f = info.dpi / (p.box.dpi || 72);
+    const pad = 2;
+    pageBox.style.left = `${((p.box.x0 * f - pad) / info.width) * 100}%`;
+    pageBox.style.top = `${((p.box.y0 * f - pad) / info.height) * 100}%`;
+    pageBox.style.width = `${(((p.box.x1 - p.box.x0) * f + 2 * pad) / info.width) * 100}%`;
+    pageBox.style.height = `${(((p.box.y1 - p.box.y0) * f + 2 * pad) / info.height) * 100}%`;
+    pageBox.hidden = false;
+    pageBox.dataset.page = String(p.box.page);
+    const pane = document.getElementById("source-pane");
+    const scrollToBox = () => {
+      const offset = pageBox.getBoundingClientRect().top - pane.getBoundingClientRect().top;
+      pane.scrollTop += offset - pane.clientHeight / 2;
+    };
+    if (pageImage.complete && pageImage.naturalWidth) scrollToBox(); else pageImage.onload = scrollToBox;
   }
 
   // Scroll only the source pane (scrollIntoView would also move the page and hide the tables).
@@ -73,7 +141,7 @@
       el.classList.add("selected");
       showSpans(el.dataset.field);
     });
-    el.addEventListener("input", recheck);
+    el.addEventListener("input", () => { recheck(); typedInRun(el.dataset.field); });
   }
 
   // ------------------------------------------------------------ values and checks
@@ -199,6 +267,7 @@
       }
     }
     document.body.dataset.checks = Object.values(results).every((f) => f.length === 0) ? "ok" : "fail";
+    updateReady();
     return { rec, invalid, results };
   }
 
@@ -210,6 +279,120 @@
       if (el) { el.classList.add(f.severity === "info" ? "note" : "flag"); el.title += ` · ${f.rule}: ${f.message}`; }
     }
   }
+
+  // ------------------------------------------------------------ readings of glued runs
+  const runs = data.runs || [];
+  const confirmed = runs.map(() => null);   // null | rank | "hand"
+  let current = 0;
+
+  function chooseReading(i, rank) {
+    const run = runs[i];
+    const reading = run && run.readings.find((r) => r.rank === rank);
+    if (!reading) return;
+    run.fields.forEach((field, k) => {
+      const el = byField.get(field);
+      if (el) el.value = String(reading.values[k]);
+    });
+    confirmed[i] = rank;
+    recheck();
+    markRun(i);
+    say(`已选读法 ${rank}：${reading.values.join(" / ")}`, "info");
+    const next = runs.findIndex((_, k) => confirmed[k] === null);
+    setCurrent(next >= 0 ? next : i);
+  }
+
+  function typedInRun(field) {
+    runs.forEach((run, i) => {
+      if (!run.fields.includes(field)) return;
+      const now = run.fields.map((f) => readCell(byField.get(f)));
+      const same = run.readings.find((r) => r.values.every((v, k) => Number(v) === now[k]));
+      confirmed[i] = same ? same.rank : "hand";
+      markRun(i);
+    });
+  }
+
+  function markRun(i) {
+    const block = document.getElementById(`run-${i}`);
+    for (const b of block.querySelectorAll("button.reading")) {
+      b.classList.toggle("chosen", Number(b.dataset.rank) === confirmed[i]);
+    }
+    const reading = runs[i].readings.find((r) => r.rank === confirmed[i]);
+    block.querySelector(".chosen-summary").textContent = confirmed[i] === null ? ""
+      : confirmed[i] === "hand" ? "· 已手工填写" : `· 已选 ${confirmed[i]}：${reading.values.join(" / ")}`;
+    const li = document.getElementById(`run-check-${i}`);
+    li.classList.toggle("ok", confirmed[i] !== null);
+    li.classList.toggle("fail", confirmed[i] === null);
+    li.querySelector(".mark").textContent = confirmed[i] !== null ? "✓" : "✗";
+    li.querySelector(".detail").textContent = confirmed[i] === null ? "读法待确认"
+      : confirmed[i] === "hand" ? "已手工填写" : `已选读法 ${confirmed[i]}`;
+    updateReady();
+  }
+
+  function setCurrent(i) {
+    if (!runs.length) return;
+    current = (i + runs.length) % runs.length;
+    runs.forEach((_, k) => document.getElementById(`run-${k}`).classList.toggle("current", k === current));
+    const first = byField.get(runs[current].fields[0]);
+    if (first) {
+      for (const c of document.querySelectorAll("input.cell.selected")) c.classList.remove("selected");
+      first.classList.add("selected");
+      showSpans(runs[current].fields[0]);
+    }
+  }
+
+  function unconfirmed() { return confirmed.filter((c) => c === null).length; }
+
+  function updateReady() {
+    const checks = document.body.dataset.checks;
+    document.body.dataset.runs = unconfirmed() ? "open" : "ok";
+    document.body.dataset.ready2accept = checks === "ok" && !unconfirmed() ? "1" : "0";
+  }
+
+  for (const h of document.querySelectorAll("#readings h3[data-run]")) {
+    h.addEventListener("click", () => setCurrent(Number(h.dataset.run)));
+  }
+  for (const btn of document.querySelectorAll("button.reading")) {
+    btn.addEventListener("click", () => chooseReading(Number(btn.dataset.run), Number(btn.dataset.rank)));
+  }
+  for (const li of document.querySelectorAll("#readings li.ev[data-code=prose]")) {
+    li.addEventListener("click", () => {
+      const btn = li.closest(".reading-item").querySelector("button.reading");
+      const run = runs[Number(btn.dataset.run)];
+      const reading = run.readings.find((r) => r.rank === Number(btn.dataset.rank));
+      const ev = reading.evidence.find((e) => e.code === "prose" && e.span);
+      if (ev) { showTab("text"); highlight([{ span: ev.span, cls: "hl-evidence" }]); }
+    });
+  }
+
+  // Keys (not while typing in a field): 1-9 choose, J/K next/previous run, A accept, R reject,
+  // N/P next/previous report of the queue.
+  document.addEventListener("keydown", (ev) => {
+    const t = ev.target;
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.isContentEditable)) {
+      if (ev.key === "Escape") t.blur();
+      return;
+    }
+    const key = ev.key.toLowerCase();
+    if (/^[1-9]$/.test(key) && runs.length) {
+      chooseReading(current, Number(key));
+    } else if (key === "j") {
+      setCurrent(current + 1);
+    } else if (key === "k") {
+      setCurrent(current - 1);
+    } else if (key === "a") {
+      submit("accept");
+    } else if (key === "r") {
+      submit("reject");
+    } else if (key === "n" && data.next) {
+      window.location.href = `/review/${data.next}`;
+    } else if (key === "p" && data.previous) {
+      window.location.href = `/review/${data.previous}`;
+    } else {
+      return;
+    }
+    ev.preventDefault();
+  });
 
   // ------------------------------------------------------------ review actions
   function say(msg, kind) {
@@ -228,6 +411,11 @@
     const { rec, invalid } = recheck();
     if (invalid.length && decision !== "reject") {
       say(`这些单元格不是数字：${invalid.join(", ")}`, "error");
+      return;
+    }
+    if (decision !== "reject" && unconfirmed()) {
+      setCurrent(confirmed.findIndex((c) => c === null));
+      say(`还有 ${unconfirmed()} 处连写数字未确认读法（按 1–9 选择，或直接修改单元格）`, "error");
       return;
     }
     const body = { reviewer, decision, note: document.getElementById("note").value.trim() || null };
@@ -251,7 +439,8 @@
       say(`提交失败（${resp.status}）：${err.message}`, "error");
       return;
     }
-    window.location.href = `/review?done=${data.id}`;
+    // straight on to the next report waiting for review
+    window.location.href = data.next ? `/review/${data.next}?done=${data.id}` : `/review?done=${data.id}`;
   }
 
   for (const btn of document.querySelectorAll("#actions button[data-decision]")) {
@@ -259,5 +448,13 @@
   }
 
   recheck();
+  if (runs.length) setCurrent(0);
+  if (pageImage) {
+    // open on the page of the first number the rules were not sure of, else of the first number
+    const doubtful = Object.keys(data.provenance).find((f) => data.provenance[f].box && byField.get(f)
+      && byField.get(f).classList.contains("doubt"));
+    const first = doubtful || Object.keys(data.provenance).find((f) => data.provenance[f].box);
+    if (first) showBox(data.provenance[first]);
+  }
   document.body.dataset.ready = "1";
 })();
