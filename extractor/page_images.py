@@ -75,6 +75,12 @@ class PageRenderer:
         with self._lock:
             return _with_pages(data, lambda pages: pages.size(page, dpi, self.max_pixels))
 
+    def sizes(self, data: bytes, dpi: float) -> list[PageSize]:
+        """Every page's size at `dpi` (or lower, within the pixel budget), opening the input once."""
+        with self._lock:
+            return _with_pages(data, lambda pages: [pages.size(n, dpi, self.max_pixels)
+                                                    for n in range(1, pages.count() + 1)])
+
     def render(self, data: bytes, sha256: str, page: int, dpi: float) -> PageImage:
         """The page as PNG (from the cache when it was rendered before)."""
         key = (sha256, page, round(dpi, 2))

@@ -70,6 +70,7 @@ def test_a_page_is_served_as_png_with_the_boxes_of_its_numbers(served: Any) -> N
     n = total["box"]["page"]
     boxes = api.get(f"/v1/extractions/{eid}/pages/{n}/boxes", params={"dpi": 144}).json()
     assert boxes["dpi"] == 144 and boxes["width"] == 1190 and boxes["height"] == 1684   # A4 at 144 dpi
+    assert boxes["pages"] == 6
     box = next(b for b in boxes["boxes"] if b["field"] == "applications.total_processed[6]")
     assert box["value"] == 3050
     assert box["x0"] == pytest.approx(total["box"]["x0"] * 2, abs=0.1)

@@ -307,7 +307,7 @@ def test_a_pdf_page_shows_the_box_of_a_clicked_number(browser: Browser, archive:
         expect(page.locator("#page-view")).to_be_visible()
         expect(page.locator("#text-view")).to_be_hidden()
         page.locator(f'input[data-field="{field}"]').click()
-        expect(page.locator("#page-label")).to_have_text(f"第 {box['page']} 页")
+        expect(page.locator("#page-label")).to_have_text(f"第 {box['page']} 页 / 共 6 页")
         marker = page.locator("#page-box")
         expect(marker).to_be_visible()
         expect(marker).to_have_attribute("data-page", str(box["page"]))
@@ -321,6 +321,14 @@ def test_a_pdf_page_shows_the_box_of_a_clicked_number(browser: Browser, archive:
         assert mark["x"] - img["x"] == pytest.approx(box["x0"] * scale, abs=4)
         assert mark["y"] - img["y"] == pytest.approx(box["y0"] * scale, abs=4)
         assert mark["width"] == pytest.approx((box["x1"] - box["x0"]) * scale, abs=6)
+        # the reviewer can leaf through the pages; the marker is only on its own page
+        page.locator("#page-next").click()
+        expect(page.locator("#page-label")).to_have_text(f"第 {box['page'] + 1} 页 / 共 6 页")
+        expect(marker).to_be_hidden()
+        page.locator("#page-prev").click()
+        expect(page.locator("#page-label")).to_have_text(f"第 {box['page']} 页 / 共 6 页")
+        page.locator(f'input[data-field="{field}"]').click()
+        expect(marker).to_be_visible()
         # the text view stays one click away, with the number highlighted
         page.locator("#tab-text").click()
         expect(page.locator("#source-text")).to_be_visible()

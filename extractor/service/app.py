@@ -257,6 +257,7 @@ class NumberBoxOut(BaseModel):
 
 
 class PageBoxesOut(PageOut):
+    pages: int = Field(description="how many pages the input has")
     boxes: list[NumberBoxOut] = Field(description="the numbers of the record printed on this page, "
                                                   "each with its box in the image's pixels")
 
@@ -566,11 +567,11 @@ def create_app(settings: Settings, *, llm_url: Callable[[], str] | None = None) 
         """The pages of a paged input (PDF, page images) with their sizes at the served dpi."""
         _, data = paged_input(extraction_id)
         try:
-            count = renderer.count(data)
+            sizes = renderer.sizes(data, dpi or settings.page_image_dpi)
         except PageImageError as e:
             raise ApiError(422, "page_not_rendered", str(e)) from e
-        items = [page_out(extraction_id, page_size(data, n, dpi)) for n in range(1, count + 1)]
-        return {"id": extraction_id, "pages": count, "dpi": dpi or settings.page_image_dpi, "items": items}
+        return {"id": extraction_id, "pages": len(sizes), "dpi": dpi or settings.page_image_dpi,
+                "items": [page_out(extraction_id, size) for size in sizes]}
 
     @app.get("/v1/extractions/{extraction_id}/pages/{page}", tags=["pages"], response_class=Response,
              responses={200: {"content": {"image/png": {}}, "description": "the page as PNG"},
@@ -608,7 +609,7 @@ def create_app(settings: Settings, *, llm_url: Callable[[], str] | None = None) 
             x0, y0, x1, y1 = size.scale(PageBox.model_validate(box))
             boxes.append({"field": p["field"], "value": p["value"], "method": p["method"],
                           "x0": x0, "y0": y0, "x1": x1, "y1": y1})
-        return {**page_out(extraction_id, size), "boxes": boxes}
+        return {**page_out(extraction_id, size), "pages": renderer.count(data), "boxes": boxes}
 
     # ---- ranked readings of ambiguous runs (the review page's choices; a queue tool can drive them)
 
@@ -759,7 +760,8 @@ def create_app(settings: Settings, *, llm_url: Callable[[], str] | None = None) 
             "history": [ev for ev in rq.history(store, e) if ev["event"] == "review"],
             "analysis_links": _analysis_links(site, e),
             "runs": [run_out(r, "zh") for r in runs], "previous": previous, "next": following, "done": done,
-            "paged": bool(e["provenance"]) and any(p.get("box") for p in e["provenance"]),
+            # the printed page beside the table: PDFs (even one that failed), and inputs whose numbers have boxes
+            "paged": e["format"] == "pdf" or any(p.get("box") for p in e["provenance"] or []),
         })
         return HTMLResponse(page)
 

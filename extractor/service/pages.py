@@ -340,7 +340,9 @@ def report_page(view: dict[str, Any]) -> str:
         source_html = (
             '<div class="view-tabs" role="tablist"><button type="button" id="tab-page" class="tab active">页面</button>'
             '<button type="button" id="tab-text" class="tab">文本</button>'
-            '<span id="page-label" class="sub"></span></div>'
+            '<button type="button" id="page-prev" class="tab" title="上一页">◀</button>'
+            '<span id="page-label" class="sub"></span>'
+            '<button type="button" id="page-next" class="tab" title="下一页">▶</button></div>'
             '<div id="page-view" class="page-view"><div id="page-frame" class="page-frame">'
             '<img id="page-image" alt="PDF 页面"><div id="page-box" class="page-box" hidden></div></div>'
             '<p class="sub" id="page-hint">点击表格中的数字，在页面上显示其位置。</p></div>'

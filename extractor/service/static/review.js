@@ -72,6 +72,11 @@
   if (pageImage) {
     document.getElementById("tab-page").addEventListener("click", () => showTab("page"));
     document.getElementById("tab-text").addEventListener("click", () => showTab("text"));
+    document.getElementById("page-prev").addEventListener("click", () => { if (pageShown > 1) showPage(pageShown - 1); });
+    document.getElementById("page-next").addEventListener("click", async () => {
+      const info = await pageInfo(pageShown);
+      if (info && pageShown < info.pages) showPage(pageShown + 1);
+    });
   }
 
   async function pageInfo(n) {
@@ -82,19 +87,31 @@
     return pageCache.get(n);
   }
 
+  // Show page n (no box drawn); false when the input has no such page.
+  async function showPage(n) {
+    const info = await pageInfo(n);
+    if (!info) return false;
+    if (pageShown !== n) {
+      pageImage.src = info.image;
+      pageShown = n;
+      pageBox.hidden = true;
+    }
+    pageLabel.textContent = `第 ${n} 页 / 共 ${info.pages} 页`;
+    document.getElementById("page-prev").disabled = n <= 1;
+    document.getElementById("page-next").disabled = n >= info.pages;
+    return info;
+  }
+
   async function showBox(p) {
     if (!pageImage) return;
     if (!p || !p.box) {
       pageBox.hidden = true;
       return;
     }
-    const info = await pageInfo(p.box.page);
+    const shown = pageShown;
+    const info = await showPage(p.box.page);
     if (!info) { say("无法载入该页图像", "error"); return; }
-    if (pageShown !== p.box.page) {
-      pageImage.src = info.image;
-      pageShown = p.box.page;
-    }
-    pageLabel.textContent = `第 ${p.box.page} 页`;
+    if (shown !== p.box.page) pageBox.hidden = true;
     // the box in the served image's pixels, drawn in percent so it follows the image's display size
     const f = info.dpi / (p.box.dpi || 72);
     const pad = 2;
@@ -454,7 +471,7 @@
     const doubtful = Object.keys(data.provenance).find((f) => data.provenance[f].box && byField.get(f)
       && byField.get(f).classList.contains("doubt"));
     const first = doubtful || Object.keys(data.provenance).find((f) => data.provenance[f].box);
-    if (first) showBox(data.provenance[first]);
+    if (first) showBox(data.provenance[first]); else showPage(1);
   }
   document.body.dataset.ready = "1";
 })();
