@@ -49,6 +49,9 @@ def _fold(ch: str) -> str | None:
         return unicodedata.normalize("NFKC", ch)
     if 0x2E80 <= o <= 0x2EFF:
         return _RADICALS_SUPPLEMENT.get(ch, unicodedata.normalize("NFKC", ch))
+    if 0xFE10 <= o <= 0xFE19 or 0xFE30 <= o <= 0xFE44 or o in (0xFE47, 0xFE48):
+        # vertical presentation forms (text of a cell set vertically): ︵三︶ is （三）
+        return unicodedata.normalize("NFKC", ch)
     return _ENCLOSED.get(ch)
 
 
@@ -73,7 +76,8 @@ def normalise(source: str) -> NormText:
     """Full-width digits to ASCII, NBSP/ideographic space to space, zero-width characters and
     leftover HTML space entities removed, ASCII parentheses to full-width (the template's labels),
     dash variants to '-', compatibility ideographs (Kangxi and supplementary radicals, CJK
-    compatibility ideographs) and enclosed ordinals (㈠, ⑴, ⒈) to what they stand for. Line
+    compatibility ideographs), vertical presentation forms and enclosed ordinals (㈠, ⑴, ⒈) to
+    what they stand for. Line
     breaks and TABs (cell boundaries) are kept."""
     out: list[str] = []
     origin: list[int] = []

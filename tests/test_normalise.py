@@ -35,8 +35,8 @@ def test_full_width_punctuation_is_kept_and_only_compatibility_blocks_fold() -> 
 
 
 def test_enclosed_ordinals_read_as_the_template_writes_them() -> None:
-    norm = normalise("㈠予以公开 ⒉重复申请")
-    assert norm.text == "（一）予以公开 2.重复申请"
+    norm = normalise("㈠予以公开 ⒉重复申请 ︵三︶不予公开")
+    assert norm.text == "（一）予以公开 2.重复申请 （三）不予公开"
     assert norm.source_span(0, 3) == (0, 1)     # '（一）' is the one source character '㈠'
 
 
