@@ -6,7 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-Format = Literal["html", "pdf", "docx", "txt", "md"]
+# "scan": an image-only PDF read by OCR; "image": a page image read by OCR; "doc"/"rtf": legacy
+# word-processor files converted by LibreOffice
+Format = Literal["html", "pdf", "docx", "txt", "md", "doc", "rtf", "scan", "image"]
 
 CELL_SEP = "\t"
 """Separates the cells of one table row in `Document.text`.

@@ -53,7 +53,7 @@ class LoadError(ExtractorError):
 
 
 class UnsupportedFormatError(LoadError):
-    """The content is not HTML, PDF, DOCX, plain text or markdown."""
+    """The content is none of the formats read (HTML, PDF, Word, RTF, page images, text, markdown)."""
 
 
 class EncodingError(LoadError):

@@ -27,7 +27,8 @@ SUPPORTED = {
     "012-derived-variant-subtotal-column.md", "012-derived-variant-subtotal-rows.md",
     "014-derived-variant-subtotal-column.md", "014-derived-variant-subtotal-rows.md",
     "015-沭阳县发展和改革局2023年政府信息公开年度报告-沭阳县发改局_2025-12-30.html",
-    "015-derived-word.docx", "016-page.txt", "018-page.txt", "020-page.txt", "030-page.txt",
+    "015-derived-word.docx", "012-derived-legacy.doc", "015-derived-legacy.doc", "016-page.txt",
+    "018-page.txt", "020-page.txt", "030-page.txt",
     "032-page.txt",
     # other producers' renderings of the same reports (issue 15)
     "008-derived-chrome.pdf", "012-derived-chrome.pdf", "014-derived-chrome.pdf",
@@ -41,8 +42,6 @@ SUPPORTED = {
 NOT_YET = {
     "001-derived-scan.pdf": "issue 10: image-only PDF, no OCR yet",
     "003-derived-scan.pdf": "issue 10: image-only PDF, no OCR yet",
-    "012-derived-legacy.doc": "issue 10: legacy Word is not converted yet",
-    "015-derived-legacy.doc": "issue 10: legacy Word is not converted yet",
 }
 
 

@@ -35,8 +35,8 @@ def _inputs() -> list[tuple[str, Path, dict]]:
     return cases
 
 
-# image-only PDFs and legacy Word files are not read yet (issue 10): test_extract_dev checks that
-# they fail with a clear error
+# image-only PDFs are read by OCR (slow): tests/test_scans.py loads them; legacy Word files need
+# LibreOffice: tests/test_legacy.py
 CASES = [c for c in _inputs() if not c[1].name.endswith(("-scan.pdf", ".doc"))]
 IDS = [c[0] for c in CASES]
 
@@ -344,12 +344,13 @@ def test_encrypted_pdf():
     _assert_error(e, LoadError, "locked.pdf", "encrypted PDF", "password")
 
 
-def test_legacy_doc(tmp_path):
+def test_legacy_excel(tmp_path):
+    """An OLE2 file is told apart by its streams: an Excel workbook is not a report, whatever its name."""
     p = tmp_path / "report.doc"
-    p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504)
+    p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + "Workbook".encode("utf-16-le") + b"\x00" * 64)
     with pytest.raises(UnsupportedFormatError) as e:
         load_document(p, SETTINGS)
-    _assert_error(e, UnsupportedFormatError, str(p), "legacy Word .doc", ".docx")
+    _assert_error(e, UnsupportedFormatError, str(p), "Excel .xls")
 
 
 def test_zip_that_is_not_a_docx():

@@ -28,7 +28,8 @@ def main() -> None:
               help="Include where every number came from.")
 @click.option("--pretty", is_flag=True, help="Indent the JSON (one object per input, not one per line).")
 def extract(files: tuple[Path, ...], llm: str | None, provenance: bool, pretty: bool) -> None:
-    """Extract FILES (HTML, PDF, DOCX, TXT, MD) and print one JSON object per input (JSON Lines).
+    """Extract FILES (HTML, PDF, DOCX, DOC, WPS, RTF, TXT, MD) and print one JSON object per input
+    (JSON Lines).
 
     Each object: {"source", "status": accepted|review|failed, "record", "findings", "error", ...}.
     Each file gets at most EXTRACTOR_FILE_TIMEOUT_S seconds and EXTRACTOR_FILE_MEMORY_MB of memory.

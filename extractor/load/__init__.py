@@ -23,7 +23,7 @@ def load_bytes(data: bytes, name: str, settings: Settings) -> Document:
     check_size(name, len(data), settings)
     found = sniff(data, name)
     try:
-        return _load(found, data, name)
+        return _load(found, data, name, settings)
     except ExtractorError:
         raise
     except Exception as e:  # a third-party parser failing on odd input: this item fails, not the run
@@ -31,10 +31,13 @@ def load_bytes(data: bytes, name: str, settings: Settings) -> Document:
                         f"({type(e).__name__}: {e})") from e
 
 
-def _load(found: Sniffed, data: bytes, name: str) -> Document:
+def _load(found: Sniffed, data: bytes, name: str, settings: Settings) -> Document:
     if found.format == "pdf":
         from .pdf import load_pdf
         return load_pdf(data, name)
+    if found.legacy_suffix is not None:
+        from .legacy import load_legacy
+        return load_legacy(data, name, found.legacy_suffix, settings.convert_timeout_s)
     if found.format == "docx":
         from .docx import load_docx
         return load_docx(data, name)

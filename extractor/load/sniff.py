@@ -34,6 +34,24 @@ class Sniffed:
     format: Format
     text: str | None = None        # decoded text for text formats
     encoding: str | None = None
+    legacy_suffix: str | None = None   # legacy word-processor files: the kind LibreOffice converts
+
+
+def _ole2_kind(data: bytes, name: str, suffix: str) -> str:
+    """An OLE2 compound file's kind, from the stream names in its directory (UTF-16LE)."""
+    def has(stream: str) -> bool:
+        return stream.encode("utf-16-le") in data
+
+    if has("WordDocument"):   # every Word 97-2003 (and Kingsoft WPS) document has this stream
+        return ".wps" if suffix == ".wps" else ".doc"
+    if has("Workbook") or has("Book\x00"):
+        raise UnsupportedFormatError(name, "legacy Microsoft Excel .xls file (OLE2), not a report document")
+    if has("PowerPoint Document"):
+        raise UnsupportedFormatError(name, "legacy Microsoft PowerPoint .ppt file (OLE2), not a report document")
+    if suffix == ".wps" or has("CONTENTS"):
+        return ".wps"   # Microsoft Works / older WPS documents
+    # no stream name found (a damaged or truncated directory): let LibreOffice try it as Word
+    return ".doc"
 
 
 def _suffix(name: str) -> str:
@@ -57,12 +75,9 @@ def sniff(data: bytes, name: str) -> Sniffed:
     if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return Sniffed(_sniff_zip(data, name, suffix))
     if data.startswith(_OLE2):
-        if suffix in (".xls", ".ppt"):
-            kind = "Excel .xls" if suffix == ".xls" else "PowerPoint .ppt"
-            raise UnsupportedFormatError(name, f"legacy Microsoft {kind} file (OLE2), not a report document")
-        raise UnsupportedFormatError(name, "legacy Word .doc file (OLE2 binary format), which is not read "
-                                     "directly; convert it to .docx or PDF (e.g. soffice --headless "
-                                     "--convert-to docx) and try again")
+        return Sniffed("doc", legacy_suffix=_ole2_kind(data, name, suffix))
+    if data.startswith(b"{\\rtf"):
+        return Sniffed("rtf", legacy_suffix=".rtf")
     for magic, kind in _IMAGES:
         if data.startswith(magic):
             raise UnsupportedFormatError(name, f"{kind} image, not a text document; OCR it first")
@@ -70,13 +85,11 @@ def sniff(data: bytes, name: str) -> Sniffed:
         if data.startswith(magic):
             raise UnsupportedFormatError(name, f"{kind} archive, not a report; only zip archives are "
                                          "read, by `extractor run`")
-    if data.startswith(b"{\\rtf"):
-        raise UnsupportedFormatError(name, "RTF document, which is not read; save it as .docx or PDF")
 
     if control_ratio(data) > 0.01 and not utf16_without_bom(data) \
             and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         hint = f" (named {suffix} but" if suffix else " ("
-        raise UnsupportedFormatError(name, f"binary data, not HTML, PDF, DOCX, markdown or text{hint} "
+        raise UnsupportedFormatError(name, f"binary data, not HTML, PDF, Word, RTF, an image, markdown or text{hint} "
                                      "no known signature)")
     return _sniff_text(data, name, suffix)
 

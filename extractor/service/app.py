@@ -504,7 +504,7 @@ def create_app(settings: Settings, *, llm_url: Callable[[], str] | None = None) 
         "requestBody": {"required": True, "content": {
             "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
                 "file": {"type": "string", "format": "binary",
-                         "description": "the report: HTML, PDF, DOCX, TXT or MD"}}}},
+                         "description": "the report: HTML, PDF, DOCX, DOC, WPS, RTF, TXT or MD"}}}},
             "application/json": {"schema": TextUpload.model_json_schema()},
         }},
     }
