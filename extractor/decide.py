@@ -14,21 +14,27 @@ from .rules.table3 import Table3
 AS_PRINTED = frozenset({"grid_cell", "text_token", "blank_cell", "row_absent"})
 
 
+# OCR: a character scored below this by the recogniser is not known
+OCR_SURE = 0.7
+
+
 def judge(record: dict[str, Any], provenance: list[CellProvenance], settled_alone: set[str],
           doubts: list[str], sums: Sequence[PrintedSum] = (),
-          doubtful: set[str] | frozenset[str] = frozenset()) -> tuple[list[Finding], list[str]]:
+          doubtful: set[str] | frozenset[str] = frozenset(),
+          unconfirmed: set[str] | None = None) -> tuple[list[Finding], list[str]]:
     """The record's broken rules as findings, and the rules its printed numbers break.
 
     A broken rule is the report's own (severity "source", transcribed as printed) only when every
-    cell involved was read exactly as printed (or its split was forced by its own digits) and no
-    layout doubt says the numbers may sit beside the wrong labels; otherwise it is our reading
-    that does not add up (severity "review"). Cells that were not printed at all count only where
-    the sums pin them to 0, and numbers placed by their order in the table (no label beside them)
-    only where the sums pin them to the number placed; `doubtful` cells (named by a review finding
-    of the reading) are not used to pin others. The report's printed subtotals (`sums`) are judged
-    like the rules and count as equations; their breaks never enter `source_inconsistencies`
-    (FORMAT.md has no subtotals).
+    cell involved was read exactly as printed (or its split was forced by its own digits), is not
+    an OCR read left `unconfirmed` (see ocr_doubts), and no layout doubt says the numbers may sit
+    beside the wrong labels; otherwise it is our reading that does not add up (severity "review").
+    Cells that were not printed at all count only where the sums pin them to 0, and numbers placed
+    by their order in the table (no label beside them) only where the sums pin them to the number
+    placed; `doubtful` cells (named by a review finding of the reading) are not used to pin
+    others. The report's printed subtotals (`sums`) are judged like the rules and count as
+    equations; their breaks never enter `source_inconsistencies` (FORMAT.md has no subtotals).
     """
+    unconfirmed = unconfirmed or set()
     methods = {p.field: p.method for p in provenance}
     methods.update({s.name: "grid_cell" if s.as_printed else "converted" for s in sums})
     values = {p.field: p.value for p in provenance}
@@ -38,7 +44,7 @@ def judge(record: dict[str, Any], provenance: list[CellProvenance], settled_alon
         if doubts and (f.rule in ("processed_total", "balance", "row_total")
                        or f.rule == "subtotal" and f.cells[0].startswith("applications.")):
             f.message = f"the extracted numbers do not add up ({doubts[0]}): " + f.message
-        elif all(methods.get(c) in AS_PRINTED or c in settled_alone for c in f.cells):
+        elif all((methods.get(c) in AS_PRINTED or c in settled_alone) and c not in unconfirmed for c in f.cells):
             f.severity = "source"
             f.message = "printed in the report: " + f.message
             inconsistent.add(f.rule)
@@ -68,6 +74,59 @@ def judge(record: dict[str, Any], provenance: list[CellProvenance], settled_alon
 
 def _some(cells: list[str]) -> str:
     return ", ".join(cells[:4]) + (" …" if len(cells) > 4 else "")
+
+
+def ocr_doubts(provenance: list[CellProvenance]) -> tuple[list[Finding], set[str]]:
+    """An OCR'd report's numbers that are not taken as read, and the review findings for them.
+
+    A number counts as read by OCR only when its independent reads agree and the better read
+    scored every digit at least OCR_SURE. A digit the recogniser is unsure of (or a cell with marks
+    but no text) sends its cell to review in any table. In 表二, which has no sums to check it, reads that disagree do
+    too; in 表三 and 表四 the sums check them (and a broken sum over an unconfirmed cell is never
+    called printed in the report). Returns the findings and every unconfirmed cell.
+    """
+    unsure: list[CellProvenance] = []
+    disagree: list[CellProvenance] = []
+    unconfirmed: set[str] = set()
+    for p in provenance:
+        if p.span is None:
+            # a row or cell not found: on a page read by OCR that may be a garbled label (its own
+            # finding says so); never evidence of what the report prints
+            if p.method in ("row_absent", "absent_cell"):
+                unconfirmed.add(p.field)
+            continue
+        o = p.ocr
+        if o is None or o.confidence < OCR_SURE:
+            unsure.append(p)
+        elif not o.agreed:
+            if p.field.startswith("active_disclosure."):
+                disagree.append(p)
+        else:
+            continue
+        unconfirmed.add(p.field)
+    findings: list[Finding] = []
+    for rule, group, what in (
+            ("ocr_unsure", unsure, "the OCR is unsure of"),
+            ("ocr_unconfirmed", disagree, "two OCR reads disagree (表二 has no sums to check them) on")):
+        if not group:
+            continue
+        shown = "; ".join(f"{p.field} = {p.value} ({_reads(p)})" for p in group[:6])
+        findings.append(Finding(
+            rule=rule, severity="review",
+            message=f"{what} {len(group)} cell(s): {shown}{' …' if len(group) > 6 else ''}",
+            cells=[p.field for p in group],
+            numbers={p.field: {"reads": p.ocr.reads if p.ocr else [], "confidence": p.ocr.confidence if p.ocr else 0.0}
+                     for p in group}))
+    return findings, unconfirmed
+
+
+def _reads(p: CellProvenance) -> str:
+    if p.ocr is None:
+        return "no OCR read covers it"
+    reads = " / ".join(f"'{r}'" for r in p.ocr.reads)
+    extra = f"; {p.ocr.note}" if p.ocr.note else ""
+    scores = " / ".join(f"{s:.2f}" for s in p.ocr.scores)
+    return f"read {reads}, lowest digit scores {scores}{extra}"
 
 
 def layout_doubts(t3: Table3 | None) -> list[str]:

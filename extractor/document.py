@@ -48,6 +48,37 @@ class TextBox(BaseModel):
     box: PageBox
 
 
+class OcrReading(BaseModel):
+    """How OCR read one piece of text (a table cell, a line of text): the independent reads (the
+    first is the text used), whether they agree, and each read's lowest character score among its
+    digits (all its characters when there are no digits)."""
+
+    reads: list[str]
+    agreed: bool            # two or more reads, all giving the same text
+    scores: list[float]     # per read, 0..1
+    # reads that agree: the best read's score (one confident look, confirmed by another);
+    # otherwise the lowest
+    confidence: float
+    note: str | None = None  # e.g. "marks in the cell, nothing recognised"
+
+
+class OcrText(BaseModel):
+    """The characters [start, end) of `Document.text` were read by OCR as `reading` says."""
+
+    start: int
+    end: int
+    reading: OcrReading
+
+
+class OcrPage(BaseModel):
+    """One page of an OCR'd input: what was read on it and how long it took."""
+
+    page: int
+    read: Literal["tables", "text", "skipped"]   # skipped: no table on it, not the title page
+    seconds: float
+    dpi: float
+
+
 class GridCell(BaseModel):
     text: str
     span: Span | None = None  # where the cell's text sits in Document.text
@@ -76,6 +107,17 @@ class Document(BaseModel):
     # page positions of printed text, sorted by start (loaders of paged inputs fill it: every
     # number of a table cell at least); empty for text, HTML and Word inputs
     boxes: list[TextBox] = Field(default_factory=list)
+
+    # OCR'd inputs: how each table cell and line of text was read, sorted by start; and the pages
+    ocr: list[OcrText] = Field(default_factory=list)
+    ocr_pages: list[OcrPage] = Field(default_factory=list)
+
+    def ocr_at(self, start: int, end: int) -> OcrReading | None:
+        """How OCR read the text [start, end), when it lies inside one OCR'd piece."""
+        for o in self.ocr:
+            if o.start <= start and end <= o.end:
+                return o.reading
+        return None
 
     def box_at(self, start: int, end: int) -> PageBox | None:
         """The page box of the text [start, end), when a loader recorded one that covers it."""

@@ -4,6 +4,7 @@
     ├── ConfigError                the configuration is wrong: stop at start-up
     ├── LoadError                  this input cannot be read (empty, garbage, truncated, image-only ...)
     │   ├── UnsupportedFormatError the content is none of the formats we read
+    │   ├── NoTextLayerError       a PDF without a text layer (the loader reads it by OCR)
     │   ├── EncodingError          text whose encoding cannot be determined
     │   └── InputLimitError        over a size / member / decompression limit
     ├── ExtractionError            the text was read but no report tables could be found
@@ -54,6 +55,10 @@ class LoadError(ExtractorError):
 
 class UnsupportedFormatError(LoadError):
     """The content is none of the formats read (HTML, PDF, Word, RTF, page images, text, markdown)."""
+
+
+class NoTextLayerError(LoadError):
+    """A PDF with no text layer (scanned pages): read by OCR instead of pdfplumber."""
 
 
 class EncodingError(LoadError):

@@ -63,7 +63,7 @@ def extract_bytes(data: bytes, name: str, settings: Settings, *, llm: "LLM | Non
 def extract_document(doc: "Document", settings: Settings, *, llm: "LLM | None" = None) -> ExtractionResult:
     """The stages after loading, on one document: its result, decided."""
     from .assemble import assemble
-    from .decide import decide, judge, layout_doubts
+    from .decide import decide, judge, layout_doubts, ocr_doubts
     from .normalise import normalise
     from .pretemplate import predates_template, pretemplate_result
     from .readings import rank_runs
@@ -74,7 +74,7 @@ def extract_document(doc: "Document", settings: Settings, *, llm: "LLM | None" =
     norm = normalise(doc.text)
     tables = read_tables(norm.text, doc.title, doc.source)
     result = ExtractionResult(source=doc.source, status="review", format=doc.format,
-                              engine_version=ENGINE_VERSION)
+                              engine_version=ENGINE_VERSION, ocr_pages=doc.ocr_pages)
     legacy_table = find_legacy_table(norm.text)
     predates = predates_template(tables, legacy_table)
     if predates:
@@ -100,9 +100,16 @@ def extract_document(doc: "Document", settings: Settings, *, llm: "LLM | None" =
             for p in asm.provenance:
                 if p.span is not None:
                     p.box = doc.box_at(p.span.start, p.span.end)
-        doubtful = {c for f in asm.findings if f.severity == "review" for c in f.cells}
+        unconfirmed: set[str] = set()
+        if doc.ocr_pages:
+            for p in asm.provenance:
+                if p.span is not None:
+                    p.ocr = doc.ocr_at(p.span.start, p.span.end)
+            ocr_findings, unconfirmed = ocr_doubts(asm.provenance)
+            asm.findings.extend(ocr_findings)
+        doubtful = {c for f in asm.findings if f.severity == "review" for c in f.cells} | unconfirmed
         checked, inconsistent = judge(asm.record, asm.provenance, asm.settled_alone,
-                                      layout_doubts(tables.table3), asm.sums, doubtful)
+                                      layout_doubts(tables.table3), asm.sums, doubtful, unconfirmed)
         asm.record["source_inconsistencies"] = inconsistent
         result.record = record_to_dict(parse_record(asm.record))  # validated against the canonical model
         result.findings = asm.findings + llm_findings + checked + _private_use(norm.private_use)

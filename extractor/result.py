@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from .document import PageBox, Span
+from .document import OcrPage, OcrReading, PageBox, Span
 from .legacy import LegacyRecord
 
 # pretemplate: a report from before the 2019 national template (its legacy record, never in the
@@ -45,6 +45,7 @@ class CellProvenance(BaseModel):
     label: str | None = None       # the row label as found in the source
     label_span: Span | None = None
     box: PageBox | None = None     # where the number is printed on its page (paged inputs)
+    ocr: OcrReading | None = None  # OCR'd inputs: the reads of the number's cell or line
     note: str | None = None
 
 
@@ -98,3 +99,4 @@ class ExtractionResult(BaseModel):
     provenance: list[CellProvenance] = Field(default_factory=list)
     llm_usage: list[LLMCall] = Field(default_factory=list)
     seconds: float = 0.0
+    ocr_pages: list[OcrPage] = Field(default_factory=list)   # OCR'd inputs: seconds per page

@@ -49,6 +49,7 @@ class Settings(BaseModel):
     file_timeout_s: float = 120.0        # per input, the whole extraction (its worker is killed)
     file_memory_mb: int = 2048           # per input: the worker's data memory (0: no limit)
     convert_timeout_s: float = 60.0      # one LibreOffice conversion of a legacy .doc/.wps/.rtf
+    ocr_cache: bool = True               # keep OCR'd scans in cache_dir/ocr (a scan is read once)
     max_zip_members: int = 20_000
     max_zip_total_bytes: int = 2 * 1024 * 1024 * 1024
     max_zip_ratio: float = 200.0         # decompressed/compressed size of one member

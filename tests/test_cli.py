@@ -30,7 +30,7 @@ def test_extract_prints_the_exact_record_for_a_report() -> None:
         "source": str(path), "status": "accepted", "record": gold, "legacy": None, "findings": [], "error": None, "failure": None,
         "reasons": [], "format": "txt",
         "sha256": out["sha256"], "size": path.stat().st_size, "engine_version": ENGINE_VERSION,
-        "prompt_versions": [], "llm_usage": [],
+        "prompt_versions": [], "llm_usage": [], "ocr_pages": [],
     }
     assert len(out["sha256"]) == 64
 

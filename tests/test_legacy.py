@@ -119,3 +119,18 @@ def test_no_libreoffice_names_the_package(tmp_path: Path, monkeypatch) -> None:
         load_bytes(DOCS[0].read_bytes(), "old.doc", SETTINGS)
     assert "apt-get install libreoffice-writer-nogui" in str(e.value)
     assert str(e.value).startswith("old.doc: ")
+
+
+def test_uploaded_doc_is_converted_and_accepted(tmp_path: Path) -> None:
+    import httpx
+
+    from extractor.service.app import create_app
+    from tests.test_api import live_server
+
+    settings = Settings(db_path=tmp_path / "results.sqlite", llm="off")
+    path = DOCS[-1]
+    with live_server(create_app(settings)) as url, httpx.Client(base_url=url, timeout=120) as api:
+        made = api.post("/v1/extractions", files={"file": ("report.doc", path.read_bytes(),
+                                                           "application/msword")}).json()
+    assert made["format"] == "doc" and made["status"] == "accepted", made["reasons"]
+    assert made["record"]["applications"] == json.loads((path.parent / "gold.json").read_text("utf-8"))["applications"]

@@ -33,8 +33,16 @@ def load_bytes(data: bytes, name: str, settings: Settings) -> Document:
 
 def _load(found: Sniffed, data: bytes, name: str, settings: Settings) -> Document:
     if found.format == "pdf":
+        from ..errors import NoTextLayerError
         from .pdf import load_pdf
-        return load_pdf(data, name)
+        try:
+            return load_pdf(data, name)
+        except NoTextLayerError:
+            from .scan import cached, load_scanned_pdf
+            return cached(data, name, _ocr_cache(settings), lambda: load_scanned_pdf(data, name))
+    if found.format == "image":
+        from .scan import cached, load_image
+        return cached(data, name, _ocr_cache(settings), lambda: load_image(data, name))
     if found.legacy_suffix is not None:
         from .legacy import load_legacy
         return load_legacy(data, name, found.legacy_suffix, settings.convert_timeout_s)
@@ -50,6 +58,10 @@ def _load(found: Sniffed, data: bytes, name: str, settings: Settings) -> Documen
         return load_markdown(found.text, name, found.encoding)
     from .text import load_text
     return load_text(found.text, name, found.encoding)
+
+
+def _ocr_cache(settings: Settings) -> Path | None:
+    return settings.cache_dir if settings.ocr_cache else None
 
 
 def load_document(path: str | Path, settings: Settings) -> Document:

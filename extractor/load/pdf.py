@@ -10,7 +10,7 @@ from statistics import median
 from typing import Any
 
 from ..document import Document, GridCell, PageBox, TextBox
-from ..errors import LoadError
+from ..errors import LoadError, NoTextLayerError
 from ..pagemarks import is_page_mark
 from .render import Cell, TextBuilder, collapse, join_cjk
 from .text import guess_title, trim_title
@@ -469,7 +469,7 @@ def load_pdf(data: bytes, name: str) -> Document:
         title = guess_title(out.text.split("\n", 40)[:40]) or title
     if not out.text.strip():
         if images or chars == 0:
-            raise LoadError(name, f"image-only PDF: no text layer ({len(pages)} pages"
+            raise NoTextLayerError(name, f"image-only PDF: no text layer ({len(pages)} pages"
                             f"{f', {images} images' if images else ''}); OCR it first "
                             "(e.g. ocrmypdf -l chi_sim in.pdf out.pdf)")
         raise LoadError(name, "PDF with no readable text")

@@ -80,7 +80,10 @@ def sniff(data: bytes, name: str) -> Sniffed:
         return Sniffed("rtf", legacy_suffix=".rtf")
     for magic, kind in _IMAGES:
         if data.startswith(magic):
-            raise UnsupportedFormatError(name, f"{kind} image, not a text document; OCR it first")
+            if kind == "GIF":
+                raise UnsupportedFormatError(name, "GIF image; page images are read as PNG, JPEG, TIFF "
+                                             "or BMP: convert it to one of those")
+            return Sniffed("image")
     for magic, kind in _ARCHIVES:
         if data.startswith(magic):
             raise UnsupportedFormatError(name, f"{kind} archive, not a report; only zip archives are "
