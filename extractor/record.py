@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, cast
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -139,7 +139,8 @@ class Record2019(_Strict):
 
 
 Record = Annotated[Union[Record2021, Record2019], Field(discriminator="template")]
-_RECORD_ADAPTER: TypeAdapter[Record2021 | Record2019] = TypeAdapter(Record)
+# cast: pydantic 2.14's stubs reject an Annotated union as TypeAdapter's argument (it works)
+_RECORD_ADAPTER: TypeAdapter[Record2021 | Record2019] = TypeAdapter(cast(Any, Record))
 
 # The key order of FORMAT.md must be kept; pydantic dumps fields in declaration order.
 assert list(Applications2021.model_fields) == list(application_rows("2021"))
