@@ -22,13 +22,14 @@ from .render import Cell, TextBuilder, collapse, join_cjk
 from .text import guess_title
 
 # bump when what OCR reads changes: documents cached by an older version are read again
-OCR_VERSION = "3"
+OCR_VERSION = "4"
 
 # a page rendered for OCR: (grey image, its dpi relative to the page's own units)
 Render = Callable[[int], tuple[Image, float]]
 
 _SPECK = 4          # ink components smaller than this (pixels) are noise
 _CONTRAST = 45      # grey levels below a cell's paper that count as a mark
+_TITLE_LINES = 5    # the first page's lines read whole, for the title (agency and year)
 _LINE_GAP = 3       # blank pixel rows that separate two text lines inside a cell
 
 
@@ -107,8 +108,8 @@ def _is_table(t: RuledTable) -> bool:
 def _read_page(eng: Engine, page: Page, tables: list[RuledTable], prose: str, number: int, dpi: float,
                out: TextBuilder, boxes: list[TextBox], ocr: list[OcrText]) -> None:
     """OCR one page into `out`: its tables cell by cell, then the text segments around them
-    (prose "all": every line; "title": every line of the page's top part and the short lines
-    below; "short": only short lines)."""
+    (prose "all": every line; "title": the page's first lines and the short lines below;
+    "short": only short lines)."""
     import cv2
 
     # ruling lines inside the tables are not text (outside them, long strokes of large type are)
@@ -136,10 +137,10 @@ def _read_page(eng: Engine, page: Page, tables: list[RuledTable], prose: str, nu
     if prose == "all":
         segments = eng.detect(blank)
     else:
-        # prose is not read: only the lines short enough to be headings, titles or the cells of a
-        # table drawn without rules (and, on the first page, everything in its top part: the title)
-        top = int(h * 0.4) if prose == "title" else 0
+        # prose is not read: only the lines short enough to be headings or the cells of a table
+        # drawn without rules (and, on the first page, its first lines: the title)
         found = eng.detect(blank)
+        top = _title_bottom(found, _TITLE_LINES) if prose == "title" else -1
         segments = [b for b in found if b.width <= 0.5 * w or b.y1 <= top]
     segments = [b for b in segments if b.width >= 4 and b.height >= 4]
 
@@ -177,6 +178,19 @@ def _read_page(eng: Engine, page: Page, tables: list[RuledTable], prose: str, nu
         items.append((line.top, 1, line))
     items.sort(key=lambda it: (it[0], it[1]))
     _emit(items, page, number, dpi, out, boxes, ocr)
+
+
+def _title_bottom(boxes: list[Box], lines: int) -> int:
+    """The bottom of the page's first `lines` lines of text (boxes that overlap vertically make
+    one line)."""
+    bottom, seen = -1, 0
+    for b in sorted(boxes, key=lambda b: b.y0):
+        if b.y0 >= bottom:      # starts below the current line: a new line
+            seen += 1
+            if seen > lines:
+                break
+        bottom = max(bottom, b.y1)
+    return bottom
 
 
 def _bands(clean: Image, box: Box) -> list[Box]:
