@@ -60,11 +60,9 @@ def assemble(norm: NormText, tables: Tables, runs: Sequence[AmbiguousRun] = ()) 
     }
     findings = list(asm.findings)
     if not meta.organization:
-        findings.append(Finding(rule="metadata", severity="review",
-                                message="the issuing agency could not be read from the title"))
+        findings.append(Finding(rule="metadata", severity="review", code="metadata_no_organization"))
     if not meta.year:
-        findings.append(Finding(rule="metadata", severity="review",
-                                message="the report year could not be read from the title or text"))
+        findings.append(Finding(rule="metadata", severity="review", code="metadata_no_year"))
     return Assembled(record, asm.provenance, findings, asm.settled_alone, asm.sums)
 
 

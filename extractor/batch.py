@@ -255,8 +255,9 @@ def _run(roots: Sequence[str | Path], settings: Settings, config: ExtractionConf
                                       "duplicate_members": state.duplicates, "shared": state.shared})
         summary = BatchSummary(
             run_id=run_id, counts=counts, reused=state.reused, seconds=round(time.perf_counter() - started, 3),
-            db_counts=st.counts_by_status(store), top_review_reasons=st.top_reasons(store, status="review"),
-            top_failure_reasons=st.top_reasons(store, status="failed", run_id=run_id),
+            db_counts=st.counts_by_status(store),
+            top_review_reasons=st.top_reasons(store, status="review", lang=settings.lang or "en"),
+            top_failure_reasons=st.top_reasons(store, status="failed", run_id=run_id, lang=settings.lang or "en"),
             crosscheck_findings=cross, extracted=state.extracted, llm_calls=state.llm_calls,
             duplicate_members=state.duplicates, shared=state.shared, notices=list(state.notices))
         progress("finish")

@@ -46,8 +46,8 @@ def check_record(record: dict[str, Any]) -> list[Finding]:
         v = apps[key]
         if sum(v[:6]) != v[6]:
             findings.append(Finding(
-                rule="row_total", severity="review",
-                message=f"{application_rows(template)[key]}: 总计 {v[6]} ≠ {'+'.join(map(str, v[:6]))} = {sum(v[:6])}",
+                rule="row_total", severity="review", code="row_total",
+                params={"label": application_rows(template)[key], "total": v[6], "parts": v[:6], "sum": sum(v[:6])},
                 cells=[_cell(key, c) for c in range(7)],
                 numbers={"row": key, "printed_total": v[6], "sum": sum(v[:6])}))
     outcomes = [k for k in outcome_keys(template) if k in apps]
@@ -57,8 +57,8 @@ def check_record(record: dict[str, Any]) -> list[Finding]:
             s = sum(apps[k][c] for k in outcomes)
             if s != total[c]:
                 findings.append(Finding(
-                    rule="processed_total", severity="review",
-                    message=f"（七）总计 [{APPLICANT_COLUMNS[c]}] {total[c]} ≠ sum of the outcome rows {s}",
+                    rule="processed_total", severity="review", code="processed_total",
+                    params={"column": APPLICANT_COLUMNS[c], "total": total[c], "sum": s},
                     cells=[_cell("total_processed", c)] + [_cell(k, c) for k in outcomes],
                     numbers={"column": APPLICANT_COLUMNS[c], "printed_total": total[c], "sum": s}))
     need = ("new_received", "carried_over", "total_processed", "carried_forward")
@@ -68,18 +68,19 @@ def check_record(record: dict[str, Any]) -> list[Finding]:
             right = apps["total_processed"][c] + apps["carried_forward"][c]
             if left != right:
                 findings.append(Finding(
-                    rule="balance", severity="review",
-                    message=(f"[{APPLICANT_COLUMNS[c]}] 新收 {apps['new_received'][c]} + 上年结转 "
-                             f"{apps['carried_over'][c]} = {left} ≠ 总计 {apps['total_processed'][c]} + "
-                             f"结转下年度 {apps['carried_forward'][c]} = {right}"),
+                    rule="balance", severity="review", code="balance",
+                    params={"column": APPLICANT_COLUMNS[c], "new": apps["new_received"][c],
+                            "carried_over": apps["carried_over"][c], "left": left,
+                            "total": apps["total_processed"][c], "carried_forward": apps["carried_forward"][c],
+                            "right": right},
                     cells=[_cell(k, c) for k in need],
                     numbers={"column": APPLICANT_COLUMNS[c], "received": left, "settled": right}))
     for key, label in REVIEW_ROWS.items():
         v = record.get("review_litigation", {}).get(key)
         if v is not None and sum(v[:4]) != v[4]:
             findings.append(Finding(
-                rule="review_total", severity="review",
-                message=f"{label}: 总计 {v[4]} ≠ {'+'.join(map(str, v[:4]))} = {sum(v[:4])}",
+                rule="review_total", severity="review", code="review_total",
+                params={"label": label, "total": v[4], "parts": v[:4], "sum": sum(v[:4])},
                 cells=[f"review_litigation.{key}[{i}]" for i in range(5)],
                 numbers={"row": key, "printed_total": v[4], "sum": sum(v[:4]),
                          "columns": list(REVIEW_COLUMNS)}))
@@ -94,8 +95,8 @@ def check_sums(sums: Sequence[PrintedSum], values: dict[str, Any]) -> list[Findi
         got = sum(values.get(c, 0) for c in s.parts)
         if got != s.value:
             findings.append(Finding(
-                rule="subtotal", severity="review",
-                message=f"{s.label}: printed {s.value} ≠ sum of its parts {got}",
+                rule="subtotal", severity="review", code="subtotal",
+                params={"label": s.label, "printed": s.value, "sum": got},
                 cells=[*s.parts, s.name],
                 numbers={"subtotal": s.name, "printed": s.value, "sum": got}))
     return findings

@@ -7,6 +7,7 @@ import re
 from typing import Any, Sequence
 
 from .checks import RULES, PrintedSum, check_record, check_sums, undetermined
+from .messages import Message, finding_text, msg, reason_findings, render
 from .result import CellProvenance, Finding, Status
 from .rules.table3 import Table3
 
@@ -19,7 +20,7 @@ OCR_SURE = 0.7
 
 
 def judge(record: dict[str, Any], provenance: list[CellProvenance], settled_alone: set[str],
-          doubts: list[str], sums: Sequence[PrintedSum] = (),
+          doubts: Sequence[Message | str], sums: Sequence[PrintedSum] = (),
           doubtful: set[str] | frozenset[str] = frozenset(),
           unconfirmed: set[str] | None = None) -> tuple[list[Finding], list[str]]:
     """The record's broken rules as findings, and the rules its printed numbers break.
@@ -43,13 +44,13 @@ def judge(record: dict[str, Any], provenance: list[CellProvenance], settled_alon
     for f in check_record(record) + check_sums(sums, values):
         if doubts and (f.rule in ("processed_total", "balance", "row_total")
                        or f.rule == "subtotal" and f.cells[0].startswith("applications.")):
-            f.message = f"the extracted numbers do not add up ({doubts[0]}): " + f.message
+            _verdict(f, "ours_doubt", doubts[0])
         elif all((methods.get(c) in AS_PRINTED or c in settled_alone) and c not in unconfirmed for c in f.cells):
             f.severity = "source"
-            f.message = "printed in the report: " + f.message
+            _verdict(f, "printed")
             inconsistent.add(f.rule)
         else:
-            f.message = "the extracted numbers do not add up: " + f.message
+            _verdict(f, "ours")
         findings.append(f)
     unsure = {f for f, m in methods.items() if m in ("absent_cell", "position")}
     if unsure:
@@ -57,23 +58,26 @@ def judge(record: dict[str, Any], provenance: list[CellProvenance], settled_alon
         absent = [c for c in unpinned if methods[c] == "absent_cell"]
         placed = [c for c in unpinned if methods[c] == "position"]
         if absent:
-            findings.append(Finding(
-                rule="cells_not_printed", severity="review",
-                message=(f"{len(absent)} cell(s) are not printed in the source and the sums do not "
-                         f"show they are 0 ({_some(absent)}); a table whose cells were not found is "
-                         "not a table of zeros"),
-                cells=absent))
+            findings.append(Finding(rule="cells_not_printed", severity="review", code="cells_not_printed",
+                                    params=_some(absent), cells=absent))
         if placed:
-            findings.append(Finding(
-                rule="placed_by_position", severity="review",
-                message=(f"{len(placed)} cell(s) were placed by their order in the table, not read "
-                         f"beside their row label, and the sums do not confirm them ({_some(placed)})"),
-                cells=placed))
+            findings.append(Finding(rule="placed_by_position", severity="review", code="placed_by_position",
+                                    params=_some(placed), cells=placed))
     return findings, [r for r in RULES if r in inconsistent]
 
 
-def _some(cells: list[str]) -> str:
-    return ", ".join(cells[:4]) + (" …" if len(cells) > 4 else "")
+def _verdict(f: Finding, verdict: str, doubt: Message | str | None = None) -> None:
+    """Say whose numbers break the rule: the report's own (printed) or our reading (ours)."""
+    if f.code:
+        f.params = {**f.params, "verdict": verdict, **({"doubt": doubt} if doubt is not None else {})}
+        f.message = finding_text(f, "en")
+    else:   # a finding without a code (made elsewhere): its text with the verdict's
+        f.message = render(f"verdict_{verdict}", {"message": f.message, "doubt": doubt}, "en", fallback=f.message)
+
+
+def _some(cells: list[str]) -> dict[str, object]:
+    """How many cells, the first few, and whether there are more (the parameters of the message)."""
+    return {"n": len(cells), "cells": cells[:4], "more": msg("ellipsis") if len(cells) > 4 else None}
 
 
 def ocr_doubts(provenance: list[CellProvenance]) -> tuple[list[Finding], set[str]]:
@@ -129,25 +133,22 @@ def _reads(p: CellProvenance) -> str:
     return f"read {reads}, lowest digit scores {scores}{extra}"
 
 
-def layout_doubts(t3: Table3 | None) -> list[str]:
+def layout_doubts(t3: Table3 | None) -> list[Message | str]:
     """Signs that 表三's numbers may sit beside the wrong labels: then a broken sum is not taken
     as printed in the report. A row printed with no numbers at all is such a sign (numbers
     displaced to a neighbouring label leave one row empty)."""
     if t3 is None:
         return []
-    doubts = list(t3.notes)
+    doubts: list[Message | str] = list(t3.notes)
     empty = [r.label for r in t3.rows.values() if r.status == "blank" and not r.tokens]
     if empty:
-        label = re.sub(r"\s+", "", empty[0] or "")
-        doubts.append(f"row {label} has no numbers")
+        doubts.append(msg("doubt_row_without_numbers", label=re.sub(r"\s+", "", empty[0] or "")))
     return doubts
 
 
 def decide(findings: list[Finding]) -> tuple[Status, list[str]]:
     """`accepted` only when nothing needs a human: every cell found and tied to its label, every
     rule holds or its break is printed in the report itself. Otherwise `review`, with the reasons."""
-    reasons = [f.message for f in findings if f.severity == "review"]
-    if reasons:
-        return "review", reasons
-    printed = [f.message for f in findings if f.severity == "source"]
-    return "accepted", printed
+    if any(f.severity == "review" for f in findings):
+        return "review", [f.message for f in reason_findings("review", findings)]
+    return "accepted", [f.message for f in reason_findings("accepted", findings)]

@@ -10,6 +10,7 @@ from typing import Any, Iterator, Sequence, TextIO
 
 from . import store as st
 from .legacy import legacy_cells, parse_legacy
+from .messages import Lang, reasons_text
 from .record import empty_record, record_to_dict
 from .template import APPLICANT_COLUMNS, REVIEW_COLUMNS, REVIEW_ROWS, application_rows, cell_labels
 
@@ -42,11 +43,13 @@ def cell(value: Any, *, xlsx: bool = False) -> Any:
     return value
 
 
-def exported_rows(store: st.Store, statuses: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
-    """Current extractions with `record` replaced by the reviewed record when a human corrected it."""
+def exported_rows(store: st.Store, statuses: Sequence[str] | None = None, lang: Lang = "en") -> Iterator[dict[str, Any]]:
+    """Current extractions with `record` replaced by the reviewed record when a human corrected it,
+    their reasons in `lang`."""
     for row in st.iter_current(store, statuses):
         if row.get("review_state"):
             row["record"] = st.latest_reviewed_record(store, row["id"])
+        row["reasons"] = reasons_text(row["status"], row["findings"], row["reasons"], lang)
         yield row
 
 
@@ -57,24 +60,24 @@ def _json_line(row: dict[str, Any]) -> dict[str, Any]:
             "format": row["format"], "engine_version": row["engine_version"], "extraction_id": row["id"]}
 
 
-def export_jsonl(store: st.Store, out: TextIO, statuses: Sequence[str] | None = None) -> int:
+def export_jsonl(store: st.Store, out: TextIO, statuses: Sequence[str] | None = None, lang: Lang = "en") -> int:
     """One JSON object per report: source, status, canonical record (or, for a report from before
     the template, its legacy record), reasons. Returns the count."""
     n = 0
-    for row in exported_rows(store, statuses):
+    for row in exported_rows(store, statuses, lang):
         out.write(json.dumps(_json_line(row), ensure_ascii=False) + "\n")
         n += 1
     return n
 
 
-def export_csv_long(store: st.Store, out: TextIO, statuses: Sequence[str] | None = None) -> int:
+def export_csv_long(store: st.Store, out: TextIO, statuses: Sequence[str] | None = None, lang: Lang = "en") -> int:
     """One CSV line per number: report, table, row, column, value (with Chinese labels). A report
     from before the template gives its legacy figures (table `legacy`, 旧统计表; row its key or
     printed name, row_label the name as printed; column this_year / cumulative)."""
     w = csv.writer(out)
     w.writerow(LONG_HEADER)
     n = 0
-    for row in exported_rows(store, statuses):
+    for row in exported_rows(store, statuses, lang):
         rec = row["record"]
         legacy = parse_legacy(row.get("legacy"))
         if legacy is not None:
@@ -104,13 +107,13 @@ def wide_fields() -> list[str]:
     return fields
 
 
-def export_csv_wide(store: st.Store, out: TextIO, statuses: Sequence[str] | None = None) -> int:
+def export_csv_wide(store: st.Store, out: TextIO, statuses: Sequence[str] | None = None, lang: Lang = "en") -> int:
     """One CSV line per report, one column per cell (field paths as headers; blank when not in its template)."""
     fields = wide_fields()
     w = csv.writer(out)
     w.writerow(WIDE_META + fields)
     n = 0
-    for row in exported_rows(store, statuses):
+    for row in exported_rows(store, statuses, lang):
         rec = row["record"] or {}
         values = {field: v for _t, _r, _c, field, v in st.record_cells(rec)}
         w.writerow([cell(v) for v in [row["path"], rec.get("organization"), rec.get("year"), rec.get("template"),
@@ -130,7 +133,7 @@ def _active_columns(template: str) -> list[tuple[str, str, str]]:
     return out
 
 
-def export_xlsx(store: st.Store, path: str | Path, statuses: Sequence[str] | None = None) -> int:
+def export_xlsx(store: st.Store, path: str | Path, statuses: Sequence[str] | None = None, lang: Lang = "zh") -> int:
     """A workbook: 表二 (one sheet per template), 表三, 表四 with Chinese labels, 待复核 (review queue),
     and 旧统计表 (the legacy figures of reports from before the 2019 template, one line per indicator)."""
     from openpyxl import Workbook
@@ -163,7 +166,7 @@ def export_xlsx(store: st.Store, path: str | Path, statuses: Sequence[str] | Non
     header(sr, ["报告", "状态", "机关", "年度", "风险", "复核", "原因", "错误"])
     header(sl, ["报告", "机关", "年度", "指标名称（原文）", "键", "计量单位", "本年度", "历年累计", "来源", "存疑"])
     n = 0
-    for row in exported_rows(store, statuses):
+    for row in exported_rows(store, statuses, lang):
         n += 1
         rec = row["record"]
         if row["status"] in ("review", "failed"):

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 from .errors import ExtractorError, LoadError
+from .messages import Lang, finding_text, reasons_text, render_message
 from .names import as_text
 from .result import ExtractionResult, Failure, Finding
 from .settings import Settings
@@ -78,7 +79,7 @@ def extract_document(doc: "Document", settings: Settings, *, llm: "LLM | None" =
     legacy_table = find_legacy_table(norm.text)
     predates = predates_template(tables, legacy_table)
     if predates:
-        return pretemplate_result(result, norm, tables, legacy_table, predates)
+        return localise(pretemplate_result(result, norm, tables, legacy_table, predates), settings.lang or "en")
     if not tables.found:
         result.status = "failed"
         result.failure = "input"
@@ -120,6 +121,18 @@ def extract_document(doc: "Document", settings: Settings, *, llm: "LLM | None" =
             cross_check_prose(llm, norm.text, result.record, result.findings)
     result.llm_usage = list(calls)
     result.prompt_versions = sorted({c.prompt_id.split("+")[0] for c in calls})
+    return localise(result, settings.lang or "en")
+
+
+def localise(result: ExtractionResult, lang: Lang) -> ExtractionResult:
+    """The result's texts (findings' messages, reasons, provenance notes) in `lang`, from their codes."""
+    for f in result.findings:
+        if f.code:
+            f.message = finding_text(f, lang)
+    for p in result.provenance:
+        if p.note_message is not None:
+            p.note = render_message(p.note_message, lang)
+    result.reasons = reasons_text(result.status, result.findings, result.reasons, lang)
     return result
 
 
@@ -128,10 +141,9 @@ def _private_use(found: dict[str, int]) -> list[Finding]:
     character a label or a number needed."""
     if not found:
         return []
-    shown = ", ".join(f"U+{ord(c):04X}×{n}" for c, n in sorted(found.items(), key=lambda t: -t[1])[:8])
-    return [Finding(rule="private_use_characters", severity="info",
-                    message=f"the text holds {sum(found.values())} private-use character(s) whose meaning "
-                            f"is the font's own ({shown}); a label or number written with them cannot be read",
+    shown = [f"U+{ord(c):04X}×{n}" for c, n in sorted(found.items(), key=lambda t: -t[1])[:8]]
+    return [Finding(rule="private_use_characters", severity="info", code="private_use_characters",
+                    params={"n": sum(found.values()), "shown": shown},
                     numbers={"code_points": {f"U+{ord(c):04X}": n for c, n in found.items()}})]
 
 

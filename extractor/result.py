@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from .document import OcrPage, OcrReading, PageBox, Span
 from .legacy import LegacyRecord
+from .messages import Message, finding_text, render_message
 
 # pretemplate: a report from before the 2019 national template (its legacy record, never in the
 # review queue)
@@ -46,7 +47,14 @@ class CellProvenance(BaseModel):
     label_span: Span | None = None
     box: PageBox | None = None     # where the number is printed on its page (paged inputs)
     ocr: OcrReading | None = None  # OCR'd inputs: the reads of the number's cell or line
-    note: str | None = None
+    note: str | None = None        # how it was read, as text (in the language of the extraction)
+    note_message: Message | None = None   # the same note as a code and parameters (messages.py)
+
+    @model_validator(mode="after")
+    def _note_text(self) -> "CellProvenance":
+        if self.note_message is not None and not self.note:
+            self.note = render_message(self.note_message, "en")
+        return self
 
 
 Severity = Literal["source", "review", "info"]
@@ -57,13 +65,27 @@ class Finding(BaseModel):
 
     severity "source": the report's own printed numbers break a consistency rule (recorded in
     `source_inconsistencies`); "review": a reason a human must look; "info": worth knowing.
+
+    `rule` is the kind of observation the logic keys on (a consistency rule, "ambiguous_split" …);
+    `code` and `params` say it as a message of `messages.CATALOG`, rendered in Chinese or English;
+    `message` is that text in the language the result was made in (English unless EXTRACTOR_LANG or
+    the command line's locale says Chinese), filled from the code when not given. Results stored
+    before codes have `code` "" and only their message.
     """
 
     rule: str
     severity: Severity
-    message: str
+    message: str = ""
+    code: str = ""
+    params: dict[str, Any] = Field(default_factory=dict)
     cells: list[str] = Field(default_factory=list)
     numbers: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _message_text(self) -> "Finding":
+        if self.code and not self.message:
+            self.message = finding_text(self, "en")
+        return self
 
 
 class LLMCall(BaseModel):

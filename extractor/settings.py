@@ -66,6 +66,11 @@ class Settings(BaseModel):
     page_image_max_pixels: int = 16_000_000
     page_image_cache_bytes: int = 64 * 1024 * 1024
 
+    # the language of messages (findings, reasons): None = each surface's own default (the review
+    # pages and the API follow the request's Accept-Language, else Chinese on the pages and English
+    # in the API; the command line is Chinese when its locale is, else English)
+    lang: Literal["zh", "en"] | None = None
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
         """Read EXTRACTOR_* variables; `overrides` (e.g. from CLI flags) win over the environment."""

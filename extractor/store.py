@@ -32,7 +32,8 @@ API (all functions take the `Store` returned by `open_store` first):
     list_queue(store, status="review", review_state="pending", limit=50, offset=0) -> list[dict]
         current extractions ordered by risk (highest first) then id; review_state "pending"
         (never reviewed), "reviewed", any decision name, or None for all. Rows: id, path, status,
-        organization, year, template, risk, reasons, review_state, created_at, error.
+        organization, year, template, risk, reasons, review_state, created_at, error, findings
+        (the extraction's own findings, for its reasons in either language: messages.reasons_text).
     count_queue(store, status="review", review_state="pending") -> int
     add_review(store, extraction_id, *, reviewer, decision, record=None, findings=None,
                note=None) -> int                      decision: accept | reject | source_inconsistent;
@@ -43,7 +44,7 @@ API (all functions take the `Store` returned by `open_store` first):
     latest_reviewed_record(store, extraction_id) -> dict | None
         the record of the latest review that carries one, else the extracted record
     counts_by_status(store) -> dict[str, int]         current extractions
-    top_reasons(store, *, limit=10, run_id=None, status="review") -> list[tuple[str, int]]
+    top_reasons(store, *, limit=10, run_id=None, status="review", lang="en") -> list[tuple[str, int]]
     iter_current(store, statuses=None) -> Iterator[dict]  like get_extraction without cells
     start_run(store, *, config_key, settings, roots) -> int;  finish_run(store, run_id, counts)
     claim(store, sha256, config_key, *, run_id, ttl_s) -> bool
@@ -80,6 +81,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from .errors import StoreError
 from .legacy import legacy_cells
+from .messages import CATALOG, Lang, group_key, group_text, reason_findings
 from .record import record_cells
 from .result import STATUSES, ExtractionResult
 
@@ -259,6 +261,12 @@ MIGRATIONS: list[tuple[int, str | Callable[[sqlite3.Connection], None]]] = [
         origin TEXT NOT NULL CHECK (origin IN ('auto', 'user')),
         updated_at TEXT NOT NULL
     );
+    """),
+    (7, """
+    -- every finding as a stable code with its parameters (messages.py renders it in zh or en);
+    -- findings stored before have code '' and only their message
+    ALTER TABLE findings ADD COLUMN code TEXT NOT NULL DEFAULT '';
+    ALTER TABLE findings ADD COLUMN params_json TEXT NOT NULL DEFAULT '{}';
     """),
 ]
 
@@ -523,10 +531,10 @@ def save_result(store: Store, result: ExtractionResult, *, config_key: str,
                               _text(p.label) if p else None))
         conn.executemany('INSERT INTO cells (extraction_id, "table", row, col, field, value, method, '
                          "span_start, span_end, label) VALUES (?,?,?,?,?,?,?,?,?,?)", cell_rows)
-        conn.executemany("INSERT INTO findings (extraction_id, rule, severity, message, cells_json, numbers_json) "
-                         "VALUES (?,?,?,?,?,?)",
-                         [(eid, f.rule, f.severity, _text(f.message), _dumps(f.cells), _dumps(f.numbers))
-                          for f in result.findings])
+        conn.executemany("INSERT INTO findings (extraction_id, rule, severity, message, cells_json, numbers_json, "
+                         "code, params_json) VALUES (?,?,?,?,?,?,?,?)",
+                         [(eid, f.rule, f.severity, _text(f.message), _dumps(f.cells), _dumps(f.numbers),
+                           f.code, _dumps(f.params)) for f in result.findings])
         conn.executemany("INSERT INTO llm_calls (extraction_id, purpose, prompt_id, attempt, outcome, prompt_tokens, "
                          "completion_tokens, latency_s, model, error) VALUES (?,?,?,?,?,?,?,?,?,?)",
                          [(eid, c.purpose, c.prompt_id, c.attempt, c.outcome, c.prompt_tokens,
@@ -557,12 +565,33 @@ def copy_extraction(store: Store, extraction_id: int, *, path: str, size: int | 
         eid = int(cur.lastrowid)  # type: ignore[arg-type]
         conn.execute('INSERT INTO cells SELECT ?, "table", row, col, field, value, method, span_start, span_end, '
                      "label FROM cells WHERE extraction_id = ?", (eid, extraction_id))
-        conn.execute("INSERT INTO findings SELECT ?, rule, severity, message, cells_json, numbers_json, origin "
+        conn.execute(f"INSERT INTO findings (extraction_id, {_FINDING_COLS}) SELECT ?, {_FINDING_COLS} "
                      "FROM findings WHERE extraction_id = ? AND origin = 'extraction'", (eid, extraction_id))
     return eid
 
 
 # ---- reading ---------------------------------------------------------------------------------
+
+_FINDING_COLS = "rule, severity, message, cells_json, numbers_json, origin, code, params_json"
+
+
+def _finding(r: sqlite3.Row) -> dict[str, Any]:
+    """A stored finding as Finding JSON (with its origin: extraction or crosscheck)."""
+    return {"rule": r["rule"], "severity": r["severity"], "message": r["message"], "code": r["code"],
+            "params": json.loads(r["params_json"]), "cells": json.loads(r["cells_json"]),
+            "numbers": json.loads(r["numbers_json"]), "origin": r["origin"]}
+
+
+def _findings_of(store: Store, ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """The extraction findings (not the cross-year ones) of each extraction id."""
+    out: dict[int, list[dict[str, Any]]] = {int(i): [] for i in ids}
+    for chunk in (list(ids)[k:k + 500] for k in range(0, len(ids), 500)):
+        rows = store.conn.execute(
+            f"SELECT extraction_id, {_FINDING_COLS} FROM findings WHERE origin = 'extraction' AND extraction_id IN "
+            f"({', '.join('?' * len(chunk))}) ORDER BY rowid", chunk).fetchall()
+        for r in rows:
+            out[int(r["extraction_id"])].append(_finding(r))
+    return out
 
 _SUMMARY_COLS = ("e.id, e.source_id, s.path, s.sha256, s.size, s.format, e.status, e.config_key, e.llm_setting, "
                  "e.llm_call_count, e.engine_version, e.error, e.failure, e.organization, e.year, e.template, e.risk, "
@@ -601,11 +630,9 @@ def _full(store: Store, row: sqlite3.Row) -> dict[str, Any]:
     d.pop("findings_json", None)
     d.pop("config_json", None)
     d.pop("org_key", None)
-    rows = store.conn.execute("SELECT rule, severity, message, cells_json, numbers_json, origin FROM findings "
-                              "WHERE extraction_id = ? ORDER BY rowid", (d["id"],)).fetchall()
-    d["findings"] = [{"rule": r["rule"], "severity": r["severity"], "message": r["message"],
-                      "cells": json.loads(r["cells_json"]), "numbers": json.loads(r["numbers_json"]),
-                      "origin": r["origin"]} for r in rows]
+    rows = store.conn.execute(f"SELECT {_FINDING_COLS} FROM findings WHERE extraction_id = ? ORDER BY rowid",
+                              (d["id"],)).fetchall()
+    d["findings"] = [_finding(r) for r in rows]
     return d
 
 
@@ -668,7 +695,8 @@ def list_queue(store: Store, status: str | None = "review", review_state: str | 
         rows = store.conn.execute(
             f"SELECT {_SUMMARY_COLS} FROM extractions e JOIN sources s ON s.id = e.source_id WHERE {where} "
             "ORDER BY e.risk DESC, e.id LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()
-    return [_summary(r) for r in rows]
+        findings = _findings_of(store, [r["id"] for r in rows])
+    return [{**_summary(r), "findings": findings[r["id"]]} for r in rows]
 
 
 def queue_neighbours(store: Store, extraction_id: int) -> tuple[int | None, int | None]:
@@ -701,28 +729,30 @@ def counts_by_status(store: Store) -> dict[str, int]:
         return {r[0]: int(r[1]) for r in rows}
 
 
-def _reason_key(reason: str) -> str:
-    # group reasons that differ only by numbers or by the file they name
-    text = re.sub(r"\d+(?:\.\d+)?(?![.．]\D)", "N", reason)   # keeps row numbers like '（五）5.'
-
-    return text[:160]
-
-
 def top_reasons(store: Store, *, limit: int = 10, run_id: int | None = None,
-                status: str = "review") -> list[tuple[str, int]]:
-    """The most frequent reasons among current extractions with `status` (numbers folded to N)."""
-    sql = "SELECT e.reasons_json, s.path FROM extractions e JOIN sources s ON s.id = e.source_id " \
+                status: str = "review", lang: Lang = "en") -> list[tuple[str, int]]:
+    """The most frequent reasons among current extractions with `status`, each counted once per
+    report, in `lang`: reasons with a code are grouped by their code and parameters with figures
+    folded to N (messages.group_key); others (failures, results stored before codes) by their text,
+    the report's own path shown as <file>."""
+    sql = "SELECT e.id, e.reasons_json, s.path FROM extractions e JOIN sources s ON s.id = e.source_id " \
           "WHERE e.is_current = 1 AND e.status = ?"
     params: list[Any] = [status]
     if run_id is not None:
         sql += " AND e.run_id = ?"
         params.append(run_id)
-    counter: Counter[str] = Counter()
+    counter: Counter[tuple[str, str]] = Counter()
     with store.lock:
-        for reasons_json, path in store.conn.execute(sql, params):
-            for reason in set(json.loads(reasons_json or "[]")):
-                counter[_reason_key(reason.replace(path, "<file>"))] += 1
-    return counter.most_common(limit)
+        rows = store.conn.execute(sql, params).fetchall()
+        findings = _findings_of(store, [r[0] for r in rows]) if status != "failed" else {}
+    for eid, reasons_json, path in rows:
+        chosen = reason_findings(status, findings.get(eid, []))
+        if chosen and all(f["code"] in CATALOG for f in chosen):
+            keys = {("code", group_key(f["code"], f["params"])) for f in chosen}
+        else:
+            keys = {("text", reason.replace(path, "<file>")) for reason in json.loads(reasons_json or "[]")}
+        counter.update(keys)
+    return [(group_text(key, lang) if kind == "code" else key, n) for (kind, key), n in counter.most_common(limit)]
 
 
 # ---- reviews ---------------------------------------------------------------------------------
@@ -931,9 +961,11 @@ def analysis_rows(store: Store, org_keys: Sequence[str] | None = None) -> list[d
             params).fetchall()
         found: dict[int, list[dict[str, Any]]] = {}
         for f in store.conn.execute(
-                "SELECT f.extraction_id, f.rule, f.message, f.cells_json FROM findings f JOIN extractions e "
-                f"ON e.id = f.extraction_id WHERE f.severity = 'source' AND {where} ORDER BY f.rowid", params):
-            found.setdefault(int(f[0]), []).append({"rule": f[1], "message": f[2], "cells": json.loads(f[3])})
+                "SELECT f.extraction_id, f.rule, f.message, f.cells_json, f.code, f.params_json FROM findings f "
+                f"JOIN extractions e ON e.id = f.extraction_id WHERE f.severity = 'source' AND {where} ORDER BY f.rowid",
+                params):
+            found.setdefault(int(f[0]), []).append({"rule": f[1], "message": f[2], "cells": json.loads(f[3]),
+                                                    "code": f[4], "params": json.loads(f[5])})
     out = []
     for r in rows:
         d = dict(r)

@@ -15,6 +15,7 @@ from extractor import store as st
 from extractor.crosscheck import run_crosschecks
 from extractor.document import Span
 from extractor.errors import StoreError
+from extractor.messages import reasons_text
 from extractor.pipeline import extract_file
 from extractor.record import parse_record, record_to_dict
 from extractor.result import CellProvenance, ExtractionResult, Finding, LLMCall
@@ -143,7 +144,8 @@ def test_missing_database_is_an_error_when_not_creating(tmp_path: Path) -> None:
 @pytest.mark.parametrize("report", ["001", "008", "012"], ids=["001", "008", "012"])
 def test_saved_result_reads_back_whole(store: st.Store, report: str) -> None:
     result = result_from_gold(report, status="review", findings=[
-        Finding(rule="review_total", severity="source", message="复议 总计 0 != 11", cells=["review_litigation.review[4]"],
+        Finding(rule="review_total", severity="source", code="review_total", cells=["review_litigation.review[4]"],
+                params={"label": "行政复议", "total": 0, "parts": [11, 0, 0, 0], "sum": 11, "verdict": "printed"},
                 numbers={"printed": 0, "sum": 11})])
     eid = st.save_result(store, result, config_key="k1", llm_setting="off")
     got = st.get_extraction(store, eid)
@@ -153,7 +155,9 @@ def test_saved_result_reads_back_whole(store: st.Store, report: str) -> None:
     assert got["status"] == "review" and got["is_current"] == 1
     assert (got["organization"], got["year"], got["template"]) == (result.record["organization"],
                                                                    result.record["year"], result.record["template"])
-    assert got["findings"] == [{"rule": "review_total", "severity": "source", "message": "复议 总计 0 != 11",
+    assert got["findings"] == [{"rule": "review_total", "severity": "source",
+                                "message": "printed in the report: 行政复议: 总计 0 ≠ 11+0+0+0 = 11",
+                                "code": "review_total", "params": result.findings[0].params,
                                 "cells": ["review_litigation.review[4]"], "numbers": {"printed": 0, "sum": 11},
                                 "origin": "extraction"}]
     assert got["llm_usage"][0]["prompt_tokens"] == 900 and got["prompt_versions"] == ["table3@1"]
@@ -201,10 +205,8 @@ def test_copy_for_identical_content_elsewhere(store: st.Store) -> None:
 
 def test_reviews_queue_and_reviewed_record(store: st.Store) -> None:
     risky = result_from_gold("001", status="review", findings=[
-        Finding(rule="unsettled_split", severity="review", message="表三 row 3 has two admissible splits"),
-        Finding(rule="no_label", severity="review", message="表四 numbers without labels")])
-    mild = result_from_gold("002", status="review", findings=[
-        Finding(rule="unsettled_split", severity="review", message="表三 row 5 has two admissible splits")])
+        _unsettled(3), Finding(rule="metadata", severity="review", code="metadata_no_year")])
+    mild = result_from_gold("002", status="review", findings=[_unsettled(5)])
     ok = result_from_gold("012")
     r1 = st.save_result(store, risky, config_key="k")
     r2 = st.save_result(store, mild, config_key="k")
@@ -232,7 +234,29 @@ def test_reviews_queue_and_reviewed_record(store: st.Store) -> None:
     assert st.list_queue(store) == []
     reviewed = st.list_queue(store, review_state="reviewed")
     assert {r["id"]: r["review_state"] for r in reviewed} == {r1: "source_inconsistent", r2: "accept"}
-    assert st.top_reasons(store)[0] == ("表三 row N has two admissible splits", 2)
+    # grouped by code and parameters, figures folded, in the language asked for
+    assert st.top_reasons(store)[0] == (
+        "the extracted numbers do not add up: （七）总计 [自然人] N ≠ sum of the outcome rows N", 2)
+    assert st.top_reasons(store, lang="zh")[0] == ("提取的数字不相加：（七）总计 [自然人] N ≠ 各办理结果行之和 N", 2)
+    assert st.top_reasons(store, lang="zh")[1] == ("无法从标题或正文读出报告年度", 1)
+
+
+def _unsettled(total: int) -> Finding:
+    return Finding(rule="processed_total", severity="review", code="processed_total",
+                   params={"column": "自然人", "total": total, "sum": total + 1, "verdict": "ours"})
+
+
+def test_reasons_stored_before_codes_show_and_group_by_their_text(store: st.Store) -> None:
+    # results stored before findings had codes: their messages are all there is
+    for report in ("001", "002"):
+        old = result_from_gold(report, status="review", findings=[
+            Finding(rule="unsettled_split", severity="review", message="表三 row 3 has two admissible splits")])
+        st.save_result(store, old, config_key="k")
+    store.conn.execute("UPDATE findings SET code = '', params_json = '{}'")
+    assert st.top_reasons(store, lang="zh") == [("表三 row 3 has two admissible splits", 2)]
+    rows = st.list_queue(store)
+    assert [reasons_text(r["status"], r["findings"], r["reasons"], "zh") for r in rows] == \
+        [["表三 row 3 has two admissible splits"]] * 2
 
 
 def test_crosscheck_on_hongze_2023_2024(store: st.Store) -> None:

@@ -13,6 +13,7 @@ from importlib import resources
 from typing import Any, Iterable, Sequence
 from urllib.parse import quote
 
+from ..messages import finding_text
 from ..template import (
     ACTIVE_2019_DOC_TRIPLE,
     ACTIVE_2019_ITEM_TRIPLE,
@@ -191,7 +192,7 @@ def inconsistencies(entries: Sequence[YearEntry]) -> str:
         if not rules and not e.report.source_findings:
             continue
         named = "；".join(CHECK_RULES.get(r, r) for r in rules)
-        details = "".join(f'<li class="sub">{escape(f["message"])}</li>' for f in e.report.source_findings)
+        details = "".join(f'<li class="sub">{escape(finding_text(f, "zh"))}</li>' for f in e.report.source_findings)
         items.append(f'<li data-year="{e.year}"><b>{e.year}</b>：报告自身数字不合：{escape(named)}'
                      f'<ul>{details}</ul></li>')
     if not items:

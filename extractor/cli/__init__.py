@@ -42,7 +42,7 @@ def extract(files: tuple[Path, ...], llm: str | None, provenance: bool, pretty: 
     from ..pipeline import failed_result
     from ..workers import Workers
 
-    settings = common.settings(llm=llm)
+    settings = common.settings(llm=llm, terminal=True)
 
     def notice(message: str) -> None:
         click.echo(f"note: {shown(message)}", err=True)

@@ -10,6 +10,7 @@ from typing import TextIO
 import click
 
 from ..errors import ConfigError, StoreError
+from ..messages import reasons_text, terminal_language
 from ..names import shown
 from ..result import STATUSES
 from . import common
@@ -93,7 +94,7 @@ def run_cmd(archives: tuple[Path, ...], db_path: Path | None, llm: str | None, w
     """
     from ..batch import run_batch
 
-    settings = common.settings(llm=llm, workers=workers, db_path=db_path)
+    settings = common.settings(llm=llm, workers=workers, db_path=db_path, terminal=True)
     err = sys.stderr
     renderer = _Renderer(err, tty=err.isatty(), quiet=quiet)
     try:
@@ -148,20 +149,23 @@ def export_cmd(db_path: Path | None, fmt: str, layout: str, statuses: tuple[str,
     from ..store import open_store
 
     settings = common.settings(db_path=db_path)
+    # the workbook is labelled in Chinese: its reasons too, unless EXTRACTOR_LANG says otherwise;
+    # JSON Lines and CSV follow the command line's language
+    lang = terminal_language(settings.lang)
     try:
         with open_store(settings.db_path, readonly=True) as store:
             sts = list(statuses) or None
             if fmt == "xlsx":
                 target = out_path or Path("results.xlsx")
-                n = ex.export_xlsx(store, target, sts)
+                n = ex.export_xlsx(store, target, sts, settings.lang or "zh")
                 click.echo(f"wrote {n} reports to {target}", err=True)
                 return
             writer = {"jsonl": ex.export_jsonl, "csv": ex.export_csv_wide if layout == "wide" else ex.export_csv_long}[fmt]
             if out_path is None:
-                n = writer(store, sys.stdout, sts)
+                n = writer(store, sys.stdout, sts, lang)
             else:
                 with out_path.open("w", encoding="utf-8", newline="") as fh:
-                    n = writer(store, fh, sts)
+                    n = writer(store, fh, sts, lang)
                 click.echo(f"wrote {n} reports to {out_path}", err=True)
     except StoreError as e:
         raise click.ClickException(str(e)) from e
@@ -178,7 +182,8 @@ def review_list_cmd(db_path: Path | None, status: str, show_all: bool, limit: in
     """Print the review queue, riskiest first: id, report, and the reasons it needs a human."""
     from ..store import count_queue, list_queue, open_store
 
-    settings = common.settings(db_path=db_path)
+    settings = common.settings(db_path=db_path, terminal=True)
+    lang = settings.lang or "en"
     try:
         with open_store(settings.db_path, readonly=True) as store:
             # reports from before the template are never awaiting review: list them all
@@ -194,7 +199,7 @@ def review_list_cmd(db_path: Path | None, status: str, show_all: bool, limit: in
         who = " ".join(str(x) for x in (r["organization"], r["year"]) if x)
         state_txt = f" [{r['review_state']}]" if r["review_state"] else ""
         click.echo(f"#{r['id']}  {shown(r['path'])}" + (f"  ({shown(who)})" if who else "") + state_txt)
-        reasons = r["reasons"] or ([r["error"]] if r["error"] else [])
+        reasons = reasons_text(r["status"], r["findings"], r["reasons"], lang) or ([r["error"]] if r["error"] else [])
         for reason in reasons[:6]:
             click.echo(f"    - {shown(reason, 200)}")
         if len(reasons) > 6:

@@ -9,6 +9,7 @@ from typing import Any, Callable, TypeVar
 import click
 
 from ..errors import ConfigError
+from ..messages import terminal_language
 from ..settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -17,12 +18,15 @@ LLM_HELP = ("Language model use: off; auto (default), only where the rules canno
             "also to cross-check the figures the prose states. Default: EXTRACTOR_LLM or auto.")
 
 
-def settings(**overrides: Any) -> Settings:
-    """EXTRACTOR_* from the environment, the command's flags winning; a bad value is a usage error."""
+def settings(*, terminal: bool = False, **overrides: Any) -> Settings:
+    """EXTRACTOR_* from the environment, the command's flags winning; a bad value is a usage error.
+    `terminal`: the command's messages are for the terminal: without EXTRACTOR_LANG, in Chinese
+    when the locale is Chinese, else in English (messages.terminal_language)."""
     try:
-        return Settings.from_env(**overrides)
+        s = Settings.from_env(**overrides)
     except ConfigError as e:
         raise click.UsageError(str(e)) from e
+    return s.model_copy(update={"lang": terminal_language(s.lang)}) if terminal else s
 
 
 def db_option(*, must_exist: bool = False) -> Callable[[F], F]:

@@ -43,7 +43,7 @@ def eval_cmd(reports_dir: Path | None, llm: str, out_dir: Path, baseline_path: P
         raise click.UsageError("--update-baseline records the rules-only run: use it with --llm off")
     baseline_file = baseline_path or default_baseline_path()
     try:
-        settings = common.settings(llm=llm)
+        settings = common.settings(llm=llm, terminal=True)
         reports = (reports_dir or default_reports_dir(settings)).resolve()
         cases = load_cases(reports)
     except ConfigError as e:

@@ -32,6 +32,7 @@ from .. import store as st
 from ..analysis.site import Site
 from ..document import PageBox
 from ..errors import AnalysisError, ConfigError, NoGoldError, NoSuchPageError, PageImageError, ReviewInputError, StoreError
+from ..messages import Lang, accepted_language, localised, localised_notes, reasons_text
 from ..page_images import PageRenderer, PageSize, is_paged
 from ..readings import AmbiguousRun, evidence_text
 from ..record import empty_record, record_to_dict
@@ -447,7 +448,12 @@ def create_app(settings: Settings, *, llm_url: Callable[[], str] | None = None) 
             raise ApiError(404, "not_found", f"no extraction {extraction_id}")
         return extraction
 
-    def view(extraction_id: int, created: bool | None = None) -> dict[str, Any]:
+    def lang_of(request: Request, *, page: bool = False) -> Lang:
+        """The request's language: its Accept-Language (zh or en), else EXTRACTOR_LANG, else
+        Chinese on the review pages and English in the API."""
+        return accepted_language(request.headers.get("accept-language"), settings.lang or ("zh" if page else "en"))
+
+    def view(extraction_id: int, lang: Lang, created: bool | None = None) -> dict[str, Any]:
         e = load(extraction_id)
         latest = rq.latest_review(store, extraction_id)
         base = f"/v1/extractions/{extraction_id}"
@@ -455,7 +461,9 @@ def create_app(settings: Settings, *, llm_url: Callable[[], str] | None = None) 
             "id": e["id"], "created": created, "status": e["status"], "review_state": e["review_state"],
             "source": e["path"], "sha256": e["sha256"], "size": e["size"], "format": e["format"],
             "record": e["record"], "legacy": e.get("legacy"), "reviewed_record": latest["record"] if latest else None,
-            "findings": e["findings"], "reasons": e["reasons"] or [], "provenance": e["provenance"] or [],
+            "findings": localised(e["findings"], lang),
+            "reasons": reasons_text(e["status"], e["findings"], e["reasons"], lang),
+            "provenance": localised_notes(e["provenance"] or [], lang),
             "error": e["error"], "risk": e["risk"], "engine_version": e["engine_version"],
             "created_at": e["created_at"], "is_current": bool(e["is_current"]),
             "links": {"self": base, "review": f"{base}/review", "history": f"{base}/history",
@@ -518,13 +526,15 @@ def create_app(settings: Settings, *, llm_url: Callable[[], str] | None = None) 
         data, name = await read_upload(request)
         eid, created = await run_in_threadpool(submitter.submit, data, name)
         response.status_code = 201 if created else 200
-        return await run_in_threadpool(view, eid, created)
+        return await run_in_threadpool(view, eid, lang_of(request), created)
 
     @app.get("/v1/extractions/{extraction_id}", response_model=ExtractionOut, tags=["extractions"],
              responses={404: {"model": ErrorOut}})
-    def get_extraction(extraction_id: ExtractionId) -> dict[str, Any]:
-        """One extraction: status, record, findings, provenance, and the reviewed record if any."""
-        return view(extraction_id)
+    def get_extraction(extraction_id: ExtractionId, request: Request) -> dict[str, Any]:
+        """One extraction: status, record, findings, provenance, and the reviewed record if any.
+        Findings, reasons and provenance notes are in the language of the request's Accept-Language
+        (zh or en; default English): each finding also carries its stable `code` and `params`."""
+        return view(extraction_id, lang_of(request))
 
     @app.get("/v1/extractions/{extraction_id}/source", response_model=SourceOut, tags=["extractions"],
              responses={404: {"model": ErrorOut}})
@@ -628,13 +638,13 @@ def create_app(settings: Settings, *, llm_url: Callable[[], str] | None = None) 
         that ranks it (the report's prose, the agency's other years in the store, plain priors)."""
         e = load(extraction_id)
         runs = rq.ranked_runs(store, e)
-        language = lang or _language(request)
+        language = lang or lang_of(request)
         return {"id": extraction_id, "runs": [run_out(r, language) for r in runs],
                 "record": rq.start_record(e, rq.latest_review(store, extraction_id), runs)}
 
     @app.post("/v1/extractions/{extraction_id}/readings", response_model=ChoiceOut, tags=["reviews"],
               responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}})
-    def choose_readings(extraction_id: ExtractionId, body: ChoiceIn) -> dict[str, Any]:
+    def choose_readings(extraction_id: ExtractionId, body: ChoiceIn, request: Request) -> dict[str, Any]:
         """Fill the cells with the chosen readings and re-run the checks. With `decision` (and
         `reviewer`), the filled record is stored as a review at once, as POST .../review would."""
         e = load(extraction_id)
@@ -646,7 +656,7 @@ def create_app(settings: Settings, *, llm_url: Callable[[], str] | None = None) 
             filled = rq.validate_record(rq.apply_choices(record, runs, body.choices))
         except ReviewInputError as err:
             raise ApiError(422, err.code, err.message, err.details) from err
-        findings = rq.check(filled)
+        findings = localised(rq.check(filled), lang_of(request))
         unchosen = [r.run for r in runs if r.run not in body.choices]
         out: dict[str, Any] = {"id": extraction_id, "record": filled, "findings": findings,
                                "checks_pass": not rq.failing_rules(findings), "unchosen": unchosen, "review": None}
@@ -664,7 +674,7 @@ def create_app(settings: Settings, *, llm_url: Callable[[], str] | None = None) 
         return out
 
     @app.get("/v1/queue", response_model=QueueOut, tags=["queue"])
-    def queue(status: Literal["review", "accepted", "failed", "pretemplate", "any"] = "review",
+    def queue(request: Request, status: Literal["review", "accepted", "failed", "pretemplate", "any"] = "review",
               review_state: Literal["pending", "reviewed", "accept", "reject", "source_inconsistent", "any"] = "pending",
               limit: int = Query(50, ge=1, le=500), offset: Offset = 0) -> dict[str, Any]:
         """Current extractions, riskiest first, then oldest. Default: waiting for review (reports from
@@ -672,19 +682,22 @@ def create_app(settings: Settings, *, llm_url: Callable[[], str] | None = None) 
         s = None if status == "any" else status
         r = None if review_state == "any" else review_state
         rows = st.list_queue(store, status=s, review_state=r, limit=limit, offset=offset)
-        items = [{**row, "source": row["path"]} for row in rows]
+        lang = lang_of(request)
+        items = [{**row, "source": row["path"], "reasons": reasons_text(row["status"], row["findings"], row["reasons"], lang)}
+                 for row in rows]
         return {"items": items, "total": st.count_queue(store, status=s, review_state=r),
                 "limit": limit, "offset": offset, "status": status, "review_state": review_state}
 
     @app.post("/v1/extractions/{extraction_id}/review", response_model=ReviewOut, tags=["reviews"],
               responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}})
-    def review(extraction_id: ExtractionId, body: ReviewIn) -> dict[str, Any]:
+    def review(extraction_id: ExtractionId, body: ReviewIn, request: Request) -> dict[str, Any]:
         """Store a reviewer's decision and corrected record (validated and re-checked; the checks' findings
         are returned). `accept` needs a record that passes the checks; `source_inconsistent` one that
         fails them as the report prints it; `reject` may omit the record. History is never overwritten."""
         try:
-            return rq.add_review(store, extraction_id, reviewer=body.reviewer, decision=body.decision,
-                                 record=body.record, note=body.note)
+            out = rq.add_review(store, extraction_id, reviewer=body.reviewer, decision=body.decision,
+                                record=body.record, note=body.note)
+            return {**out, "findings": localised(out["findings"], lang_of(request))}
         except LookupError as e:
             raise ApiError(404, "not_found", f"no extraction {extraction_id}") from e
         except ReviewInputError as e:
@@ -732,34 +745,37 @@ def create_app(settings: Settings, *, llm_url: Callable[[], str] | None = None) 
     }
 
     @app.get("/review", include_in_schema=False, response_class=HTMLResponse)
-    def queue_page(status: Literal["review", "reviewed", "accepted", "failed", "pretemplate"] = "review",
+    def queue_page(request: Request, status: Literal["review", "reviewed", "accepted", "failed", "pretemplate"] = "review",
                    limit: int = Query(50, ge=1, le=500), offset: Offset = 0,
                    done: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None) -> HTMLResponse:
         s, r = page_filters[status]
         rows = st.list_queue(store, status=s, review_state=r, limit=limit, offset=offset)
+        lang = lang_of(request, page=True)
         items = [{**row, "source": row["path"], "decision": row["review_state"],
-                  "findings": [{"rule": x, "severity": "review"} for x in row["reasons"] or []]} for row in rows]
+                  "reasons": reasons_text(row["status"], row["findings"], row["reasons"], lang)} for row in rows]
         total = st.count_queue(store, status=s, review_state=r)
         return HTMLResponse(pages.queue_page(items, status=status, total=total, limit=limit, offset=offset, done=done))
 
     @app.get("/review/{extraction_id}", include_in_schema=False, response_class=HTMLResponse)
-    def report_page(extraction_id: ExtractionId,
+    def report_page(extraction_id: ExtractionId, request: Request,
                     done: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None) -> HTMLResponse:
         e = load(extraction_id)
         latest = rq.latest_review(store, extraction_id)
         runs = rq.ranked_runs(store, e)
         record = rq.start_record(e, latest, runs) or record_to_dict(empty_record("2021"))
-        findings = latest["findings"] if latest and latest["findings"] is not None else e["findings"]
+        lang = lang_of(request, page=True)
+        findings = localised(latest["findings"] if latest and latest["findings"] is not None else e["findings"], lang)
         previous, following = st.queue_neighbours(store, extraction_id)
         page = pages.report_page({
             "id": e["id"], "status": e["status"], "decision": e["review_state"], "source": e["path"],
             "format": e["format"], "sha256": e["sha256"], "record": record,
             "extracted_record": e["record"] or record, "has_record": e["record"] is not None,
-            "findings": findings, "provenance": e["provenance"] or [], "reasons": e["reasons"],
+            "findings": findings, "provenance": localised_notes(e["provenance"] or [], lang),
+            "reasons": reasons_text(e["status"], e["findings"], e["reasons"], lang), "lang": lang,
             "error": e["error"], "text": rq.source_text(store, e, settings),
             "history": [ev for ev in rq.history(store, e) if ev["event"] == "review"],
             "analysis_links": _analysis_links(site, e),
-            "runs": [run_out(r, "zh") for r in runs], "previous": previous, "next": following, "done": done,
+            "runs": [run_out(r, lang) for r in runs], "previous": previous, "next": following, "done": done,
             # the printed page beside the table: PDFs (even one that failed), and inputs whose numbers have boxes
             "paged": e["format"] == "pdf" or any(p.get("box") for p in e["provenance"] or []),
         })
@@ -827,12 +843,6 @@ def _analysis_links(site: Site, extraction: dict[str, Any]) -> list[tuple[str, s
         year = extraction["year"]
         links.append((f"/analysis/compare?name={quote(agency)}&year={year}", f"{year} 年与上一年对比"))
     return links
-def _language(request: Request) -> Literal["zh", "en"]:
-    # the first language the client names; English unless it is Chinese
-    first = request.headers.get("accept-language", "").split(",")[0].strip().lower()
-    return "zh" if first.startswith("zh") else "en"
-
-
 def _local_path(target: str) -> str:
     # Only same-site paths: never redirect a reviewer to another host after login.
     return target if target.startswith("/") and not target.startswith("//") else "/review"

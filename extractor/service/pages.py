@@ -87,7 +87,7 @@ def queue_page(items: list[dict[str, Any]], *, status: str, total: int, limit: i
             f'{escape(STATUS_LABELS.get(it["status"], it["status"]))}</span>'
             f'{_decision_badge(it.get("decision"))}</td>'
             f'<td class="num risk">{it.get("risk", 0)}</td>'
-            f'<td>{escape(_finding_summary(it.get("findings") or []))}</td>'
+            f'<td class="reasons">{escape(_reason_summary(it.get("reasons") or []))}</td>'
             f'<td class="sub">{escape(str(it.get("created_at") or ""))}</td></tr>'
         )
     notice = ""
@@ -132,11 +132,8 @@ def _decision_badge(decision: str | None) -> str:
     return f' <span class="badge dec-{escape(decision)}">{escape(DECISION_LABELS.get(decision, decision))}</span>'
 
 
-def _finding_summary(findings: list[dict[str, Any]]) -> str:
-    shown = [f["rule"] for f in findings if f.get("severity") in ("review", "source")]
-    if not shown:
-        return ""
-    head = ", ".join(dict.fromkeys(shown))
+def _reason_summary(reasons: list[str]) -> str:
+    head = "；".join(dict.fromkeys(reasons))
     return head if len(head) <= 80 else head[:77] + "…"
 
 
@@ -321,10 +318,9 @@ def report_page(view: dict[str, Any]) -> str:
         f'<code>{escape(f.get("rule", ""))}</code> {escape(f.get("message", ""))}</li>'
         for f in other
     )
-    # reasons that only repeat a finding's message would say the same thing twice
-    messages = [f.get("message", "") for f in findings if f.get("message")]
-    reasons = "".join(f"<li>{escape(r)}</li>" for r in view.get("reasons") or []
-                      if not any(m in r for m in messages))
+    # reasons made of the findings shown would say the same thing twice
+    messages = {f.get("message", "") for f in findings}
+    reasons = "".join(f"<li>{escape(r)}</li>" for r in view.get("reasons") or [] if r not in messages)
     history = "".join(
         f'<li>{escape(str(h.get("created_at", "")))} · {escape(h.get("reviewer") or "")} · '
         f'{escape(DECISION_LABELS.get(h.get("decision", ""), h.get("decision", "")))}'
