@@ -9,11 +9,12 @@ from typing import Any, Sequence
 
 from .checks import PrintedSum
 from .document import Span
+from .messages import Message, msg
 from .normalise import NormText
 from .readings import AmbiguousRun
 from .result import CellProvenance, Finding
 from .rules import Tables
-from .rules.split import Piece
+from .rules.split import Piece, json_number
 from .rules.subtotals import group_of
 from .rules.table2 import Table2, is_money_cell
 from .rules.table3 import Table3
@@ -26,6 +27,7 @@ from .template import (
     REVIEW_ROWS,
     TemplateId,
     application_rows,
+    cell_labels,
 )
 
 
@@ -111,12 +113,12 @@ class _Assembly:
         return Span(start=a, end=b)
 
     def _record(self, field: str, p: Piece | None, value: int | float, method: str, label: str | None,
-                label_span: tuple[int, int] | None, note: str | None = None) -> None:
+                label_span: tuple[int, int] | None, note: Message | None = None) -> None:
         self.provenance.append(CellProvenance(
             field=field, value=value, method=method,  # type: ignore[arg-type]
             span=self._span(p) if p is not None else None,
             label=re.sub(r"\s+", "", label) if label else None,
-            label_span=self._label_span(label_span), note=note or None))
+            label_span=self._label_span(label_span), note_message=note))
 
     def _numbers(self, run: str, numbers: dict[str, Any]) -> dict[str, Any]:
         # an ambiguous run's finding carries its ranked readings (the review page offers them)
@@ -151,17 +153,17 @@ class _Assembly:
                 method = "row_absent"
             if item.status == "absent":
                 if key == "rules" and normative_found:
-                    note = "no 规章 row printed (only 规范性文件): 0 by FORMAT.md"
+                    note = msg("rules_row_absent_normative_only")
                 else:
                     self.findings.append(Finding(
-                        rule="missing_row", severity="review",
-                        message=f"表二 row {key} not found in the source; recorded as 0",
+                        rule="missing_row", severity="review", code="table2_row_missing",
+                        params={"row": key, "label": cell_labels("active_disclosure", key, "", self.template)[0]},
                         cells=[f"active_disclosure.{key}"]))
-                    note = "row not found"
+                    note = msg("row_not_found")
             elif item.status in ("ambiguous", "unreadable"):
                 self.findings.append(Finding(
                     rule="ambiguous_split" if item.status == "ambiguous" else "unreadable_row",
-                    severity="review", message=f"表二 {item.label}: {item.note}",
+                    severity="review", code="row_note", params={"table": "表二", "label": item.label, "note": item.note},
                     cells=[f"active_disclosure.{key}" + (f".{n}" if names else "") for n in (names or [""])],
                     numbers=self._numbers(f"active_disclosure.{key}", {
                         "candidates": [[_num(p.value) for p in c] for c in item.candidates[:20]]})))
@@ -171,7 +173,8 @@ class _Assembly:
                 m = method or (p.method if p is not None else "row_absent")
                 if is_money_cell(key, i) and t2.amount_unit == "元" and p is not None:
                     v = _num(Decimal(str(p.value)) / Decimal(10000))
-                    note = (note + "; " if note else "") + f"printed {p.value} 元, recorded in 万元"
+                    money = msg("printed_yuan", value=json_number(p.value))
+                    note = msg("notes", items=[note, money]) if note else money
                     m = "converted" if m != "candidate" else m
                 values.append(v)
                 field = f"active_disclosure.{key}" + (f".{names[i]}" if names else "")
@@ -185,8 +188,7 @@ class _Assembly:
     def table3(self, t3: Table3 | None) -> None:
         keys = list(application_rows(self.template))
         if t3 is None:
-            self.findings.append(Finding(rule="missing_table", severity="review",
-                                         message="表三 (收到和处理政府信息公开申请情况) not found",
+            self.findings.append(Finding(rule="missing_table", severity="review", code="table3_not_found",
                                          cells=[f"applications.{k}[{c}]" for k in keys for c in range(7)]))
             for k in keys:
                 self.applications[k] = [0] * 7
@@ -196,7 +198,7 @@ class _Assembly:
         source_key = {k: k for k in keys}
         if self.template == "2021" and t3.six_form == "2019":
             source_key["other_other"] = "other_processing"
-            mixed_note = "表三 prints a single （六）其他处理 row: recorded in other_other (FORMAT.md)"
+            mixed_note = msg("table3_single_other_row")
         for key in keys:
             field = f"applications.{key}"
             if self.template == "2019" and key == "other_processing" and t3.six_form == "2021":
@@ -205,25 +207,24 @@ class _Assembly:
             if key in ("other_overdue_correction", "other_overdue_fee") and t3.six_form == "2019":
                 self.applications[key] = [0] * 7
                 for c in range(7):
-                    self._record(f"{field}[{c}]", None, 0, "row_absent", None, None,
-                                 "the report's 表三 has no （六） sub-rows (older template)")
+                    self._record(f"{field}[{c}]", None, 0, "row_absent", None, None, msg("no_other_subrows"))
                 continue
             row = rows[source_key[key]]
             note = mixed_note if source_key[key] != key else row.note
             if row.status == "position":
                 # review unless the sums confirm every placed number (decide.judge)
                 self.findings.append(Finding(
-                    rule="label_not_beside_numbers", severity="info",
-                    message=f"表三 {application_rows(self.template)[key]}: {row.note}",
+                    rule="label_not_beside_numbers", severity="info", code="row_note",
+                    params={"table": "表三", "label": application_rows(self.template)[key], "note": row.note},
                     cells=[f"{field}[{c}]" for c in range(7)]))
             if row.status == "absent":
                 self.findings.append(Finding(
-                    rule="missing_row", severity="review",
-                    message=f"表三 row {application_rows(self.template)[key]} not found in the source; recorded as 0",
+                    rule="missing_row", severity="review", code="table3_row_missing",
+                    params={"label": application_rows(self.template)[key]},
                     cells=[f"{field}[{c}]" for c in range(7)]))
                 self.applications[key] = [0] * 7
                 for c in range(7):
-                    self._record(f"{field}[{c}]", None, 0, "row_absent", None, None, "row not found")
+                    self._record(f"{field}[{c}]", None, 0, "row_absent", None, None, msg("row_not_found"))
                 continue
             pieces = row.chosen
             method = ""
@@ -232,10 +233,10 @@ class _Assembly:
                 method = "candidate"
                 self.findings.append(Finding(
                     rule="ambiguous_split" if row.status == "ambiguous" else "unreadable_row",
-                    severity="review",
-                    message=f"表三 {application_rows(self.template)[key]}: " + (
-                        row.note or f"{len(row.candidates)} readings of the digits "
-                        f"'{' '.join(t.text for t in row.tokens)}'"),
+                    severity="review", code="row_note", params={
+                        "table": "表三", "label": application_rows(self.template)[key],
+                        "note": row.note or msg("readings_of_digits", n=len(row.candidates),
+                                                printed=" ".join(t.text for t in row.tokens))},
                     cells=[f"{field}[{c}]" for c in range(7)],
                     numbers=self._numbers(field, {
                         "printed": " ".join(t.text for t in row.tokens),
@@ -254,11 +255,9 @@ class _Assembly:
         """表三's printed 小计 column and rows: not in the record (FORMAT.md has none), kept as
         equations over the record's cells."""
         if t3.column is not None:
-            how = "named in the header" if t3.column.how == "header" else "told by arithmetic"
             self.findings.append(Finding(
-                rule="layout", severity="info",
-                message=f"表三 prints a 法人或其他组织 小计 column ({how}): not kept in the record, "
-                        "checked against its five columns"))
+                rule="layout", severity="info", code="subtotal_column_kept_apart",
+                params={"how": msg("how_header" if t3.column.how == "header" else "how_arithmetic")}))
             for key in application_rows(self.template):
                 row = t3.rows.get(source_key[key])
                 sub = row.subtotal if row is not None and row.chosen is not None else None
@@ -272,15 +271,12 @@ class _Assembly:
             keys = [k for k in application_rows(self.template) if group_of(k) == sr.group]
             label = re.sub(r"\s+", "", sr.label)
             if sr.chosen is None or not keys:
-                why = sr.note if sr.chosen is None else "the group it adds up is not named"
-                self.findings.append(Finding(
-                    rule="layout", severity="info",
-                    message=f"表三 subtotal row {label}: not used as a check ({why})"))
+                why = sr.note if sr.chosen is None else msg("subtotal_group_unnamed")
+                self.findings.append(Finding(rule="layout", severity="info", code="subtotal_row_unused",
+                                             params={"label": label, "why": why}))
                 continue
-            self.findings.append(Finding(
-                rule="layout", severity="info",
-                message=f"表三 prints a 小计 row for （{sr.group}） ({label}): "
-                        "not kept in the record, checked against the group's rows"))
+            self.findings.append(Finding(rule="layout", severity="info", code="subtotal_row_kept_apart",
+                                         params={"group": sr.group, "label": label}))
             for c, p in enumerate(sr.chosen):
                 self.sums.append(PrintedSum(
                     name=f"subtotal.（{sr.group}）[{c}]",
@@ -297,11 +293,11 @@ class _Assembly:
         self.applications["other_processing"] = total
         for c in range(7):
             self._record(f"applications.other_processing[{c}]", None, total[c], "converted", "（六）其他处理",
-                         None, "sum of the three （六） sub-rows the report prints (FORMAT.md)")
+                         None, msg("sum_of_other_subrows"))
         for r in subs:
             if r.chosen is None and r.status != "absent":
-                self.findings.append(Finding(rule="unreadable_row", severity="review",
-                                             message=f"表三 （六） sub-row {r.key}: {r.note}"))
+                self.findings.append(Finding(rule="unreadable_row", severity="review", code="other_subrow_unreadable",
+                                             params={"row": r.key, "note": r.note}))
 
     # ---- 表四
     def table4(self, t4: Table4) -> None:
@@ -312,7 +308,7 @@ class _Assembly:
             self.findings.append(Finding(
                 rule="missing_table" if t4.status == "absent" else
                 ("ambiguous_split" if t4.status == "ambiguous" else "unreadable_row"),
-                severity="review", message=f"表四: {t4.note}", cells=cells,
+                severity="review", code="table4_note", params={"note": t4.note}, cells=cells,
                 numbers=self._numbers("review_litigation", {
                     "printed": " ".join(t.text for t in t4.tokens),
                     "candidates": [[int(p.value) for p in c] for c in t4.candidates[:20]]})))
@@ -320,8 +316,8 @@ class _Assembly:
                 pieces = t4.candidates[0]
                 method = "candidate"
         elif t4.arrangement in _ARRANGED:
-            self.findings.append(Finding(rule="layout", severity="info",
-                                         message=f"表四 {_ARRANGED[t4.arrangement]}: {t4.note}"))
+            self.findings.append(Finding(rule="layout", severity="info", code="table4_arranged",
+                                         params={"how": msg(_ARRANGED[t4.arrangement]), "note": t4.note}))
         values = [int(p.value) for p in pieces] if pieces else [0] * 15
         label = "行政复议/行政诉讼 (结果维持 … 总计)"
         for g, key in enumerate(REVIEW_ROWS):
@@ -332,17 +328,16 @@ class _Assembly:
                 cell_label = (t4.labels[g * 5 + i] if t4.labels else None) or label
                 note = t4.note
                 if m == "absent_cell" and t4.arrangement == "prose":
-                    note = "not stated in the prose: unknown unless the sums show it is 0"
+                    note = msg("not_stated_in_prose")
                 self._record(cells[g * 5 + i], p, values[g * 5 + i], m, cell_label, t4.header_span, note)
         total = t4.litigation_total
         if total is not None and pieces is not None:
             self.sums.append(PrintedSum(
-                name="review_litigation.litigation_total", label="行政诉讼 (stated in the prose)",
+                name="review_litigation.litigation_total", label=msg("sum_litigation_prose"),
                 value=int(total.value),
                 parts=("review_litigation.litigation_direct[4]", "review_litigation.litigation_after_review[4]"),
                 as_printed=False, span=self._span(total)))
 
 
 _PRINTED = frozenset({"grid_cell", "text_token", "blank_cell"})
-_ARRANGED = {"groups": "printed as a table per group", "transposed": "printed transposed",
-             "prose": "stated in sentences"}
+_ARRANGED = {"groups": "arranged_groups", "transposed": "arranged_transposed", "prose": "arranged_prose"}

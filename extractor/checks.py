@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from .document import Span
+from .messages import Message
 from .result import Finding
 from .template import APPLICANT_COLUMNS, REVIEW_COLUMNS, REVIEW_ROWS, application_rows, outcome_keys
 
@@ -24,7 +25,7 @@ class PrintedSum:
     its value was read exactly as printed (a grid cell, a number standing alone)."""
 
     name: str
-    label: str
+    label: str | Message           # as the report names it (a message where we name it)
     value: int
     parts: tuple[str, ...]
     as_printed: bool

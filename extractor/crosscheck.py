@@ -11,6 +11,7 @@ from __future__ import annotations
 from . import store as st
 from .analysis import agencies as ag
 from .analysis.findings import check_agency
+from .messages import Message, msg
 from .readings import NEARBY_YEARS, OtherYear
 from .record import cell_values
 
@@ -18,12 +19,13 @@ from .record import cell_values
 def run_crosschecks(store: st.Store) -> int:
     """Recompute and store every cross-year finding; returns how many were stored."""
     ag.seed(store)
-    stored: list[tuple[int, str, str, dict, list[str]]] = []
+    stored: list[tuple[int, str, Message, dict, list[str]]] = []
     for agency in ag.load(store).values():
         for f in check_agency(agency, every_file=True):
-            label = f"{f.previous.year} 年报告（{f.previous.path}）"
-            stored.append((f.report.id, f.rule, f"{f.message}；对照 {label}",
-                           {**f.numbers, "previous_cells": list(f.previous_cells)}, list(f.cells)))
+            said = msg("cross_year_compared", finding=msg(f.rule, **f.params), year=f.previous.year,
+                       path=f.previous.path)
+            stored.append((f.report.id, f.rule, said, {**f.numbers, "previous_cells": list(f.previous_cells)},
+                           list(f.cells)))
     st.replace_crosscheck_findings(store, stored)
     return len(stored)
 

@@ -10,7 +10,7 @@ from typing import Any, Iterator, Sequence, TextIO
 
 from . import store as st
 from .legacy import legacy_cells, parse_legacy
-from .messages import Lang, reasons_text
+from .messages import Lang, reasons_text, render_message
 from .record import empty_record, record_to_dict
 from .template import APPLICANT_COLUMNS, REVIEW_COLUMNS, REVIEW_ROWS, application_rows, cell_labels
 
@@ -176,9 +176,10 @@ def export_xlsx(store: st.Store, path: str | Path, statuses: Sequence[str] | Non
         legacy = parse_legacy(row.get("legacy"))
         if legacy is not None:
             for f in legacy.figures:
+                doubt = render_message(f.doubt_message, lang) if f.doubt_message else f.doubt or ""
                 sl.append([cell(v, xlsx=True) for v in (
                     row["path"], legacy.organization, legacy.year, f.name, f.key or "", f.unit or "", f.this_year,
-                    f.cumulative, "统计表" if f.source == "table" else "正文", f.doubt or "")])
+                    f.cumulative, "统计表" if f.source == "table" else "正文", doubt)])
         if not rec:
             continue
         template = rec.get("template", "2021")

@@ -19,6 +19,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from .messages import Message
+
 LEGACY_FORMAT_VERSION = 1
 
 # key -> the indicator's usual printed name (other spellings are matched by legacy reading rules)
@@ -59,6 +61,7 @@ class LegacyFigure(BaseModel):
     cumulative: int | float | None = None  # 历年累计; None: not printed or not settled
     source: FigureSource = "table"    # "text": a sentence saying there were none ("未收到…申请")
     doubt: str | None = None          # why a printed value is None (e.g. a glued run read several ways)
+    doubt_message: Message | None = None   # the same as a code and parameters (messages.py)
 
 
 class LegacyRecord(BaseModel):
@@ -69,6 +72,7 @@ class LegacyRecord(BaseModel):
     organization: str = ""
     year: int | None = None
     reason: str                       # why it is taken as predating the template
+    reason_message: Message | None = None  # the same as a code and parameters (messages.py)
     kind: LegacyKind                  # what was read: the old table, sentences only, or nothing
     columns: list[str] = Field(default_factory=list)   # the table's value columns as printed
     figures: list[LegacyFigure] = Field(default_factory=list)

@@ -132,6 +132,12 @@ def localise(result: ExtractionResult, lang: Lang) -> ExtractionResult:
     for p in result.provenance:
         if p.note_message is not None:
             p.note = render_message(p.note_message, lang)
+    if result.legacy is not None:
+        if result.legacy.reason_message is not None:
+            result.legacy.reason = render_message(result.legacy.reason_message, lang)
+        for fig in result.legacy.figures:
+            if fig.doubt_message is not None:
+                fig.doubt = render_message(fig.doubt_message, lang)
     result.reasons = reasons_text(result.status, result.findings, result.reasons, lang)
     return result
 

@@ -11,69 +11,74 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Sequence
+from typing import Any, Sequence
 
 from .document import Span
 from .legacy import LegacyFigure, LegacyKind, LegacyRecord
+from .messages import Message, msg, render, render_message
 from .normalise import NormText
 from .result import CellProvenance, ExtractionResult, Finding
 from .rules import Tables
-from .rules.legacy_table import LegacyRow, LegacyTable, Reading
+from .rules.legacy_table import LegacyRow, LegacyTable
 
 TEMPLATE_FIRST_YEAR = 2019   # 国办公开办函〔2019〕60号: the first annual reports on the template are for 2019
 
 _COLUMN_ROLES = {"this_year": "本年度", "cumulative": "历年累计"}
 
 
-def predates_template(tables: Tables, legacy_table: LegacyTable | None) -> str | None:
+def predates_template(tables: Tables, legacy_table: LegacyTable | None) -> Message | None:
     """Why the report is taken as predating the national template, or None."""
     t4 = tables.table4
     if tables.table3 is not None or (t4.status != "absent" and t4.arrangement != "prose"):
         return None   # a table of the template: 表四 told in sentences is no sign of it (old reports do that)
     year = tables.metadata.year
     if year is not None and year < TEMPLATE_FIRST_YEAR:
-        return f"report year {year} predates the {TEMPLATE_FIRST_YEAR} national template"
+        return msg("pretemplate_year", year=year, first=TEMPLATE_FIRST_YEAR)
     if legacy_table is not None:
-        return ("the report prints the old statistics table (指标名称 / 计量单位 / 本年度 / 历年累计) "
-                "and none of the national template's tables")
+        return msg("pretemplate_old_table")
     return None
 
 
 def pretemplate_result(result: ExtractionResult, norm: NormText, tables: Tables,
-                       legacy_table: LegacyTable | None, reason: str) -> ExtractionResult:
-    """Fill `result` as a report from before the template: status, legacy record, provenance."""
+                       legacy_table: LegacyTable | None, reason: Message) -> ExtractionResult:
+    """Fill `result` as a report from before the template: status, legacy record, provenance; its
+    reasons are its findings of rule "pretemplate" (why, and what was read)."""
     reader = _Reader(norm)
     if legacy_table is not None:
         reader.table(legacy_table)
     reader.statements(legacy_table, tables.metadata.year)
     meta = tables.metadata
     kind: LegacyKind = "statistics_table" if legacy_table is not None else ("text_only" if reader.figures else "nothing")
-    legacy = LegacyRecord(organization=meta.organization, year=meta.year, reason=reason, kind=kind,
+    legacy = LegacyRecord(organization=meta.organization, year=meta.year, reason=render_message(reason, "en"),
+                          reason_message=reason, kind=kind,
                           columns=list(legacy_table.columns) if legacy_table else [],
                           figures=reader.figures, source_inconsistencies=reader.inconsistencies)
     result.status = "pretemplate"
     result.record = None
     result.legacy = legacy
     result.provenance = reader.provenance
-    result.findings = reader.findings
-    result.reasons = [reason, _summary(legacy)]
+    result.findings = [Finding(rule="pretemplate", severity="info", code=reason["code"], params=reason["params"]),
+                       Finding(rule="pretemplate", severity="info", **_summary(legacy)), *reader.findings]
+    result.reasons = [f.message for f in result.findings if f.rule == "pretemplate"]
     return result
 
 
-def _summary(legacy: LegacyRecord) -> str:
+def _summary(legacy: LegacyRecord) -> dict[str, Any]:
+    """What was read, as the code and parameters of a finding."""
     if legacy.kind == "nothing":
-        return "no old statistics table and no sentence stating figures: nothing read"
+        return {"code": "legacy_nothing_read"}
     table = [f for f in legacy.figures if f.source == "table"]
     text = [f for f in legacy.figures if f.source == "text"]
     doubtful = [f for f in legacy.figures if f.doubt]
     parts = []
     if legacy.kind == "statistics_table":
-        parts.append(f"old statistics table read: {len(table)} indicators")
+        parts.append(msg("legacy_table_read", n=len(table)))
     if text:
-        parts.append(f"{len(text)} figure(s) from sentences saying there were none")
+        parts.append(msg("legacy_from_sentences", n=len(text)))
     if doubtful:
-        parts.append(f"{len(doubtful)} not settled ({doubtful[0].name}: {doubtful[0].doubt})")
-    return "; ".join(parts)
+        parts.append(msg("legacy_not_settled_count", n=len(doubtful), name=doubtful[0].name,
+                         doubt=doubtful[0].doubt_message or doubtful[0].doubt))
+    return {"code": "legacy_summary", "params": {"parts": parts}}
 
 
 def _number(v: int | Decimal) -> int | float:
@@ -109,12 +114,14 @@ class _Reader:
                         field=f"legacy.figures[{i}].{role}", value=value, method=cell.method,  # type: ignore[arg-type]
                         span=self._span(cell.start, cell.end), label=row.name,
                         label_span=self._span(*row.name_span),
-                        note=None if row.how == "as printed" else f"glued digits read by {row.how}"))
+                        note_message=None if row.how is None or row.how["code"] == "how_as_printed"
+                        else msg("glued_read_by", how=row.how)))
             else:
-                fig.doubt = row.problem or _readings_doubt(row, t.roles)
+                fig.doubt_message = row.problem or _readings_doubt(row, t.roles)
+                fig.doubt = render_message(fig.doubt_message, "en")
                 self.findings.append(Finding(
-                    rule="legacy_not_settled", severity="info",
-                    message=f"旧统计表 {row.name}: {fig.doubt}; recorded as not settled (null)",
+                    rule="legacy_not_settled", severity="info", code="legacy_not_settled",
+                    params={"name": row.name, "doubt": fig.doubt_message},
                     cells=[f"legacy.figures[{i}]"],
                     numbers={"readings": [[_number(c.value) for c in r] for r in row.readings[:20]]}))
             self.figures.append(fig)
@@ -132,20 +139,23 @@ class _Reader:
                 total = row.chosen[c].value
                 values = [t.rows[j].chosen[c].value for j in parts]  # type: ignore[index]
                 if total != sum(values):
-                    terms = " + ".join(f"{t.rows[j].name} {_number(v)}" for j, v in zip(parts, values))
-                    self._inconsistent("legacy_sum", f"旧统计表 {row.name} {_COLUMN_ROLES[role]} {_number(total)} ≠ "
-                                       f"{terms}", [f"legacy.figures[{k}].{role}" for k in (i, *parts)])
+                    terms = [msg("legacy_term", name=t.rows[j].name, value=_number(v)) for j, v in zip(parts, values)]
+                    self._inconsistent("legacy_sum", {"name": row.name, "column": _COLUMN_ROLES[role],
+                                                      "total": _number(total), "terms": terms},
+                                       [f"legacy.figures[{k}].{role}" for k in (i, *parts)])
         if "cumulative" in t.roles:
             ty, cum = t.roles.index("this_year"), t.roles.index("cumulative")
             for i, row in enumerate(t.rows):
                 if row.chosen is not None and row.chosen[cum].value < row.chosen[ty].value:
-                    self._inconsistent("legacy_cumulative", f"旧统计表 {row.name}: 历年累计 {_number(row.chosen[cum].value)} "
-                                       f"is less than 本年度 {_number(row.chosen[ty].value)}",
+                    self._inconsistent("legacy_cumulative", {"name": row.name,
+                                                             "cumulative": _number(row.chosen[cum].value),
+                                                             "this_year": _number(row.chosen[ty].value)},
                                        [f"legacy.figures[{i}].cumulative"])
 
-    def _inconsistent(self, rule: str, message: str, cells: list[str]) -> None:
-        self.inconsistencies.append(message)
-        self.findings.append(Finding(rule=rule, severity="source", message="printed in the report: " + message,
+    def _inconsistent(self, rule: str, params: dict[str, Any], cells: list[str]) -> None:
+        """A printed inconsistency: said in the legacy record, and a finding (code = rule)."""
+        self.inconsistencies.append(render(rule, params, "en"))
+        self.findings.append(Finding(rule=rule, severity="source", code=rule, params={**params, "verdict": "printed"},
                                      cells=cells))
 
     # ---- sentences saying there were none
@@ -168,15 +178,14 @@ class _Reader:
             have = next((f for f in self.figures if f.key == key and f.source == "table"), None)
             if have is not None:
                 if have.this_year:
-                    self._inconsistent("legacy_text", f"the text says «{clause}» but the old statistics table "
-                                       f"prints {have.name} {have.this_year}",
+                    self._inconsistent("legacy_text", {"clause": clause, "name": have.name, "value": have.this_year},
                                        [f"legacy.figures[{self.figures.index(have)}].this_year"])
                 continue
             i = len(self.figures)
             self.figures.append(LegacyFigure(key=key, name=clause, source="text", this_year=0))
             self.provenance.append(CellProvenance(
                 field=f"legacy.figures[{i}].this_year", value=0, method="statement", span=self._span(a, b),
-                label=clause, note="the sentence says there were none"))
+                label=clause, note_message=msg("statement_none")))
 
 
 _CLAUSE = re.compile(r"[^，,；;。！!？?\n]+")
@@ -206,13 +215,8 @@ def _none_stated(clause: str, year: int | None) -> list[str]:
     return keys
 
 
-def _readings_doubt(row: LegacyRow, roles: Sequence[str]) -> str:
-    cols = "/".join(_COLUMN_ROLES.get(r, r) for r in roles)
-    shown = ", ".join(_reading_text(r) for r in row.readings[:6])
-    more = " …" if len(row.readings) > 6 else ""
-    digits = "".join(str(c.value) for c in row.readings[0]) if row.readings else ""
-    return f"the digits {digits} can be read as {cols} in {len(row.readings)} ways ({shown}{more})"
-
-
-def _reading_text(r: Reading) -> str:
-    return "/".join(str(_number(c.value)) for c in r)
+def _readings_doubt(row: LegacyRow, roles: Sequence[str]) -> Message:
+    return msg("legacy_readings", digits="".join(str(c.value) for c in row.readings[0]) if row.readings else "",
+               columns=[_COLUMN_ROLES.get(r, r) for r in roles], n=len(row.readings),
+               readings=[[_number(c.value) for c in r] for r in row.readings[:6]],
+               more=msg("ellipsis") if len(row.readings) > 6 else None)

@@ -31,6 +31,7 @@ from typing import Any, Literal, Sequence
 from pydantic import BaseModel, Field
 
 from .llm.grounding import Cue, clauses, states, table2_cues, table3_cues, table4_cues
+from .messages import render
 from .rules import Tables
 from .rules.table2 import as_recorded
 from .rules.table3 import table_sums_hold
@@ -362,40 +363,12 @@ def _year_evidence(run: AmbiguousRun, values: list[int | float], year: int,
 
 # ---------------------------------------------------------------- messages
 
-_TEXT: dict[str, tuple[str, str]] = {
-    "prose": ("报告正文写明 {value}：“{quote}”", "the report's text states {value}: “{quote}”"),
-    "table_sums": ("按此读法表三各列合计可以成立", "with this reading 表三's column totals can hold"),
-    "last_year": ("与 {year} 年报告衔接：{detail}", "carries over from the {year} report: {detail}"),
-    "next_year": ("与 {year} 年报告衔接：{detail}", "carries over into the {year} report: {detail}"),
-    "nearby_years": ("{year} 年现行有效 {other_in_force} 件，此读法为 {in_force} 件",
-                     "现行有效 was {other_in_force} in {year}; this reading has {in_force}"),
-    "prior_in_force_ge_issued": ("现行有效 {in_force} 少于本年制发 {issued}（多数报告不会如此）",
-                                 "现行有效 {in_force} below 本年制发 {issued} (unusual)"),
-    "prior_repealed_le_in_force": ("本年废止 {repealed} 多于现行有效 {in_force}（少见）",
-                                   "本年废止 {repealed} above 现行有效 {in_force} (unusual)"),
-    "prior_total_ge_new": ("对外公开总数 {total} 少于本年新公开 {new}（多数报告不会如此）",
-                           "对外公开总数量 {total} below 本年新公开 {new} (unusual)"),
-    "prior_items_not_negative": ("上一年 {prev} 项、本年增减 {change}：项目数将小于 0",
-                                 "last year {prev} items and a change of {change}: fewer than zero items"),
-    "prior_change_within_level": ("本年增减 {change} 超过上一年项目数 {prev}（少见）",
-                                  "a change of {change} beyond last year's {prev} items (unusual)"),
-    "prior_lengths": ("数字位数不均（{lengths}）", "numbers of uneven lengths ({lengths})"),
-    "prior_size": ("数字偏大", "larger numbers"),
-}
-
-
 def evidence_text(ev: Evidence, lang: Literal["zh", "en"] = "zh") -> str:
     """The evidence as a sentence for the reviewer."""
-    zh, en = _TEXT[ev.code]
     params = dict(ev.params)
     if ev.code in ("last_year", "next_year"):
         params["detail"] = _year_detail(ev)
-    if "lengths" in params:
-        params["lengths"] = "/".join(str(x) for x in params["lengths"])
-    try:
-        return (zh if lang == "zh" else en).format(**params)
-    except (KeyError, IndexError):
-        return ev.code
+    return render(f"evidence_{ev.code}", params, lang)
 
 
 def _year_detail(ev: Evidence) -> str:

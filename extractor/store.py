@@ -81,7 +81,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from .errors import StoreError
 from .legacy import legacy_cells
-from .messages import CATALOG, Lang, group_key, group_text, reason_findings
+from .messages import CATALOG, Lang, Message, group_key, group_text, reason_findings, render_message
 from .record import record_cells
 from .result import STATUSES, ExtractionResult
 
@@ -929,13 +929,16 @@ def get_record(store: Store, extraction_id: int) -> dict[str, Any] | None:
     return json.loads(row[0]) if row and row[0] is not None else None
 
 
-def replace_crosscheck_findings(store: Store, findings: Sequence[tuple[int, str, str, dict[str, Any], list[str]]]) -> None:
-    """Replace every cross-report finding with `findings` (extraction_id, rule, message, numbers, cells)."""
+def replace_crosscheck_findings(store: Store,
+                                findings: Sequence[tuple[int, str, Message, dict[str, Any], list[str]]]) -> None:
+    """Replace every cross-report finding with `findings` (extraction_id, rule, message as code and
+    parameters, numbers, cells); the stored text is the Chinese one (the analysis' language)."""
     with _tx(store) as conn:
         conn.execute("DELETE FROM findings WHERE origin = 'crosscheck'")
         conn.executemany("INSERT INTO findings (extraction_id, rule, severity, message, cells_json, numbers_json, "
-                         "origin) VALUES (?, ?, 'info', ?, ?, ?, 'crosscheck')",
-                         [(eid, rule, msg, _dumps(cells), _dumps(nums)) for eid, rule, msg, nums, cells in findings])
+                         "origin, code, params_json) VALUES (?, ?, 'info', ?, ?, ?, 'crosscheck', ?, ?)",
+                         [(eid, rule, render_message(said, "zh"), _dumps(cells), _dumps(nums), said["code"],
+                           _dumps(said["params"])) for eid, rule, said, nums, cells in findings])
 
 
 # ---- the analysis: agencies and their records across years ----------------------------------

@@ -212,6 +212,32 @@ def test_doubtful_report_is_queued_by_risk_and_leaves_the_queue_when_reviewed(
     assert list(g.json()) == list(gold("000"))  # FORMAT.md key order
 
 
+def test_findings_and_reasons_follow_accept_language(service: tuple[httpx.Client, Settings]) -> None:
+    client, _ = service
+    bad = client.post("/v1/extractions", files={"file": ("000-ocr.txt", corrupted_000("A"), "text/plain")}).json()
+    url = f"/v1/extractions/{bad['id']}"
+    en = client.get(url, headers={"Accept-Language": "en-US,en;q=0.9"}).json()
+    zh = client.get(url, headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}).json()
+    assert client.get(url).json()["reasons"] == en["reasons"]            # the API's default: English
+    assert en["reasons"] == ["表三 （一）予以公开: only 6 digits for 7 cells",
+                             "the extracted numbers do not add up: （七）总计 [自然人] 9 ≠ sum of the outcome rows 5",
+                             "the extracted numbers do not add up: （七）总计 [总计] 9 ≠ sum of the outcome rows 5"]
+    assert zh["reasons"] == ["表三 （一）予以公开：7 个单元格只有 6 位数字",
+                             "提取的数字不相加：（七）总计 [自然人] 9 ≠ 各办理结果行之和 5",
+                             "提取的数字不相加：（七）总计 [总计] 9 ≠ 各办理结果行之和 5"]
+    # every finding carries its code and parameters whatever the language; only the text differs
+    assert [(f["code"], f["params"]) for f in en["findings"]] == [(f["code"], f["params"]) for f in zh["findings"]]
+    assert [f["code"] for f in zh["findings"]] == ["row_note", "processed_total", "processed_total"]
+    assert zh["findings"][0]["params"]["note"] == {"code": "too_few_digits", "params": {"digits": 6, "cells": 7}}
+    assert [f["message"] for f in zh["findings"] if f["severity"] == "review"] == zh["reasons"]
+    queue = client.get("/v1/queue", headers={"Accept-Language": "zh"}).json()["items"]
+    assert [item["reasons"] for item in queue] == [zh["reasons"]]
+    # the readings of a run and the checks after a choice speak the same language
+    checked = client.post(f"{url}/readings", json={"choices": {}}, headers={"Accept-Language": "zh"}).json()
+    assert [f["message"] for f in checked["findings"]] == ["（七）总计 [自然人] 9 ≠ 各办理结果行之和 5",
+                                                          "（七）总计 [总计] 9 ≠ 各办理结果行之和 5"]
+
+
 def test_every_review_is_kept_and_the_latest_gives_the_gold(service: tuple[httpx.Client, Settings]) -> None:
     client, _ = service
     body = client.post("/v1/extractions", files={"file": ("000-edited.txt", corrupted_000("5"), "text/plain")}).json()

@@ -56,9 +56,10 @@ def site(tmp_path: Path) -> Iterator[dict[str, Any]]:
 
 
 @contextmanager
-def offline_page(browser: Browser, url: str) -> Iterator[Page]:
-    """A browser tab that may talk to our server only, failing the test on any page error."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+def offline_page(browser: Browser, url: str, locale: str = "zh-CN") -> Iterator[Page]:
+    """A browser tab (a Chinese reviewer's by default) that may talk to our server only, failing
+    the test on any page error."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale=locale)
     pg = context.new_page()
     problems: list[str] = []
     pg.on("pageerror", lambda e: problems.append(f"page error: {e}"))
@@ -171,6 +172,26 @@ def test_accept_is_refused_while_a_check_fails(page: Page, site: dict[str, Any])
     page.goto(f"{url}/review")
     expect(page.locator(f'tr.queue-item[data-id="{bad["id"]}"]')).to_have_count(1)
     assert site["api"].get(f"/v1/extractions/{bad['id']}/history").json()["events"][1:] == []
+
+
+def test_reasons_are_in_the_reviewers_language(browser: Browser, site: dict[str, Any]) -> None:
+    url, bad = site["url"], site["bad"]
+    with offline_page(browser, url) as page:                     # zh-CN
+        page.goto(f"{url}/review")
+        expect(page.locator(f'tr.queue-item[data-id="{bad["id"]}"] td.reasons')).to_contain_text(
+            "表三 （一）予以公开：7 个单元格只有 6 位数字")
+        page.goto(f"{url}/review/{bad['id']}")
+        expect(page.locator("body")).to_have_attribute("data-ready", "1")
+        expect(page.locator("#findings li.finding").first).to_have_text(
+            "unreadable_row 表三 （一）予以公开：7 个单元格只有 6 位数字")
+        expect(page.locator('input[data-field="applications.granted[0]"]')).to_have_attribute(   # the cell's note
+            "title", re.compile("7 个单元格只有 6 位数字"))
+    with offline_page(browser, url, locale="en-US") as page:
+        page.goto(f"{url}/review/{bad['id']}")
+        expect(page.locator("#findings li.finding").first).to_have_text(
+            "unreadable_row 表三 （一）予以公开: only 6 digits for 7 cells")
+    # a client that names no language gets the page in Chinese
+    assert "7 个单元格只有 6 位数字" in site["api"].get(f"/review/{bad['id']}", headers={"Accept-Language": ""}).text
 
 
 def test_with_a_token_the_reviewer_logs_in_once_and_can_reject(browser: Browser, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from extractor.errors import TooManySplits
+from extractor.messages import Lang, msg, render_message
 from extractor.rules.split import (
     MAX_PLAUSIBLE,
     Reading,
@@ -22,6 +23,11 @@ from extractor.rules.tokens import row_tokens
 
 def _splits(text: str, n: int, **kw: Any) -> list[list[Any]]:
     return [[p.value for p in c] for c in enumerate_splits(row_tokens(text, 0, len(text)), n, **kw)]
+
+
+def _note(r: Reading, lang: Lang = "en") -> str:
+    """The reading's note as the reviewer reads it."""
+    return render_message(r.note, lang, strict=True)
 
 
 def _read(text: str, n: int, **kw: Any) -> Reading:
@@ -100,20 +106,23 @@ def test_several_readings_that_add_up_are_ambiguous_and_listed() -> None:
     r = _read("11213", 3, sums=_total)
     assert r.status == "ambiguous" and r.chosen is None
     assert [[p.value for p in c] for c in r.candidates or []] == [[1, 12, 13], [11, 2, 13]]
-    assert "1/12/13" in r.note and "11/2/13" in r.note
+    assert _note(r) == "the glued digits '11213' can be read 2 ways: 1/12/13; 11/2/13"
+    assert _note(r, "zh") == "连写数字“11213”有 2 种读法：1/12/13；11/2/13"
 
 
 def test_no_reading_that_adds_up_is_unreadable() -> None:
-    r = _read("999", 3, sums=_total, sums_text="the row total")
+    r = _read("999", 3, sums=_total, sums_said=msg("sums_row_total"))
     assert (r.status, r.chosen) == ("unreadable", None)
-    assert r.note == "no reading of the printed digits '999' satisfies the row total"
+    assert r.note is not None and r.note["code"] == "no_reading_satisfies"
+    assert _note(r) == "no reading of the printed digits '999' satisfies the row total (总计 = sum of six columns)"
+    assert _note(r, "zh") == "印出的数字“999”没有一种读法满足行合计（总计 = 六列之和）"
 
 
 def test_more_numbers_than_cells_or_too_few_digits_are_unreadable() -> None:
     r = _read("1 2 3 4", 3)
-    assert r.status == "unreadable" and r.note == "4 numbers found where there are 3 cells"
+    assert r.status == "unreadable" and _note(r) == "4 numbers found where there are 3 cells"
     r = _read("12 3", 4)
-    assert r.status == "unreadable" and r.note == "only 3 digits for 4 cells"
+    assert r.status == "unreadable" and _note(r) == "only 3 digits for 4 cells"
 
 
 def test_blank_marks_are_printed_zeros() -> None:
@@ -126,7 +135,7 @@ def test_fewer_cells_than_the_row_are_absent_not_printed_zeros() -> None:
     r = _read("0 0", 7)
     assert r.status == "blank"
     assert [p.method for p in r.chosen or []] == ["blank_cell"] * 2 + ["absent_cell"] * 5
-    assert "not read as 0 unless the sums say so" in r.note
+    assert "not read as 0 unless the sums say so" in _note(r)
     r = _read("", 7)
     assert r.status == "blank" and [p.method for p in r.chosen or []] == ["absent_cell"] * 7
     # seven empty grid cells are seven printed blanks, none absent
@@ -142,7 +151,7 @@ def test_a_short_row_holding_a_non_zero_is_unreadable_not_padded() -> None:
 @pytest.mark.parametrize("printed", ["9.8", "0.5", "22.0"])
 def test_a_decimal_where_a_count_belongs_is_unreadable(printed: str) -> None:
     r = _read(f"x\t{printed}\t1", 2)
-    assert r.status == "unreadable" and "decimal point" in r.note
+    assert r.status == "unreadable" and "decimal point" in _note(r)
 
 
 def test_decimals_are_kept_where_the_caller_allows_them() -> None:
@@ -152,16 +161,16 @@ def test_decimals_are_kept_where_the_caller_allows_them() -> None:
 
 def test_a_figure_no_report_holds_is_unreadable() -> None:
     r = _read(f"x\t{MAX_PLAUSIBLE}", 1)
-    assert r.status == "unreadable" and "larger than any figure" in r.note
+    assert r.status == "unreadable" and "larger than any figure" in _note(r)
     # the same digits in running text: no reading gives a plausible count
     r = _read(str(MAX_PLAUSIBLE), 1)
-    assert r.status == "unreadable" and r.note.endswith("gives values a cell can hold")
+    assert r.status == "unreadable" and _note(r).endswith("gives values a cell can hold")
     assert _values(_read(str(MAX_PLAUSIBLE - 1), 1)) == [MAX_PLAUSIBLE - 1]
 
 
 def test_a_garbled_cell_makes_the_row_unreadable() -> None:
     r = _read("x\t<b>2\t1", 2)
-    assert r.status == "unreadable" and "neither a number" in r.note
+    assert r.status == "unreadable" and "neither a number" in _note(r)
 
 
 def test_thousands_separator_in_a_cell_is_one_number() -> None:

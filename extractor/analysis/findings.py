@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from ..messages import msg, render
 from ..template import APPLICANT_COLUMNS
 from .agencies import Agency, StoredReport
 from .indicators import INDICATORS, cell_label, compute, format_value
@@ -36,7 +37,8 @@ RULES: dict[str, str] = {
     "cross_year_repeat": "表三与上一份报告逐格相同（且不全为零）",
 }
 _IN_FORCE_ROWS = {"rules": "规章", "normative_documents": "行政规范性文件"}
-Raw = tuple[str, str, tuple[str, ...], tuple[str, ...], dict[str, Any]]   # rule, message, cells, previous cells, numbers
+# rule (also the code of its message), the message's parameters, cells, previous cells, numbers
+Raw = tuple[str, dict[str, Any], tuple[str, ...], tuple[str, ...], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -45,10 +47,15 @@ class CrossFinding:
     agency: str
     report: StoredReport                       # the later report: the finding is about it
     previous: StoredReport
-    message: str
+    params: dict[str, Any]                     # of the message whose code is `rule` (messages.py)
     cells: tuple[str, ...] = ()                # cells of `report`
     previous_cells: tuple[str, ...] = ()       # cells of `previous`
     numbers: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        """The finding in Chinese (the analysis pages' language)."""
+        return render(self.rule, self.params, "zh")
 
     @property
     def on_unreviewed(self) -> bool:
@@ -64,9 +71,9 @@ def _carryover(this: StoredReport, last: StoredReport) -> list[Raw]:
     cols = [i for i, (a, b) in enumerate(zip(now, before)) if a != b]
     if not cols:
         return []
-    names = "、".join(APPLICANT_COLUMNS[i] if i < len(APPLICANT_COLUMNS) else str(i) for i in cols)
+    names = [APPLICANT_COLUMNS[i] if i < len(APPLICANT_COLUMNS) else str(i) for i in cols]
     return [("cross_year_carryover",
-             f"{this.year} 年上年结转 {now} 与 {last.year} 年结转下年度 {before} 不一致（{names}）",
+             {"year": this.year, "now": now, "last_year": last.year, "before": before, "columns": names},
              tuple(f"applications.carried_over[{i}]" for i in cols),
              tuple(f"applications.carried_forward[{i}]" for i in cols),
              {"carried_over": now, "last_year_carried_forward": before})]
@@ -86,8 +93,8 @@ def _in_force(this: StoredReport, last: StoredReport) -> list[Raw]:
             continue
         if expected != printed:
             out.append(("cross_year_in_force",
-                        f"{label} 现行有效件数 {printed} ≠ {last.year} 年 {prev['in_force']} + 制发 {now['issued']} "
-                        f"− 废止 {now['repealed']} = {expected}",
+                        {"label": label, "printed": printed, "last_year": last.year, "last_in_force": prev["in_force"],
+                         "issued": now["issued"], "repealed": now["repealed"], "expected": expected},
                         (f"active_disclosure.{row}.in_force", f"active_disclosure.{row}.issued",
                          f"active_disclosure.{row}.repealed"),
                         (f"active_disclosure.{row}.in_force",),
@@ -107,10 +114,10 @@ def _jumps(this: StoredReport, last: StoredReport) -> list[Raw]:
             continue
         lo, hi = sorted((a, b))
         if hi >= JUMP_FACTOR * lo:
-            ratio = f"{b / a:.1f} 倍" if a else "上年为 0"
+            ratio = msg("jump_ratio", ratio=round(b / a, 1)) if a else msg("jump_from_zero")
             out.append(("cross_year_jump",
-                        f"{ind.label} 从 {last.year} 年 {format_value(ind, a)} 变为 {this.year} 年 "
-                        f"{format_value(ind, b)}（{ratio}）",
+                        {"label": ind.label, "last_year": last.year, "before": format_value(ind, a), "year": this.year,
+                         "now": format_value(ind, b), "ratio": ratio},
                         ind.numerator[this.template], ind.numerator[last.template],
                         {"indicator": ind.id, "value": b, "last_year_value": a}))
     return out
@@ -123,20 +130,20 @@ def _repeat(this: StoredReport, last: StoredReport) -> list[Raw]:
         return []
     if not any(v for row in now.values() if isinstance(row, list) for v in row):
         return []
-    return [("cross_year_repeat", f"{this.year} 年表三与 {last.year} 年表三逐格相同", (), (),
+    return [("cross_year_repeat", {"year": this.year, "last_year": last.year}, (), (),
              {"last_year": last.year})]
 
 
 def check_pair(this: StoredReport, last: StoredReport) -> list[Raw]:
-    """The findings of `this` against `last`, the previous report present: (rule, message, cells,
-    previous cells, numbers)."""
+    """The findings of `this` against `last`, the previous report present: (rule, the parameters
+    of its message, cells, previous cells, numbers)."""
     raw: list[Raw] = []
     if last.year == this.year - 1:
         raw += _carryover(this, last) + _in_force(this, last) + _jumps(this, last)
     elif last.year < this.year - 1:
         missing = list(range(last.year + 1, this.year))
         span = f"{missing[0]}" if len(missing) == 1 else f"{missing[0]}–{missing[-1]}"
-        raw.append(("cross_year_missing", f"缺少 {span} 年度的报告（{last.year} 年之后、{this.year} 年之前）",
+        raw.append(("cross_year_missing", {"span": span, "last_year": last.year, "year": this.year},
                     (), (), {"missing_years": missing}))
     return raw + _repeat(this, last)
 
@@ -156,8 +163,8 @@ def check_agency(agency: Agency, *, years: Iterable[int] | None = None, every_fi
             continue
         last = prev.report
         for this in [entry.report, *(entry.others if every_file else [])]:
-            for rule, message, cells, prev_cells, numbers in check_pair(this, last):
-                out.append(CrossFinding(rule, agency.name, this, last, message, cells, prev_cells,
+            for rule, params, cells, prev_cells, numbers in check_pair(this, last):
+                out.append(CrossFinding(rule, agency.name, this, last, params, cells, prev_cells,
                                         {**numbers, "last_year": last.year, "last_year_extraction_id": last.id}))
     return out
 

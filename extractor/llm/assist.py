@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from ..errors import LLMError, LLMOutputError
+from ..messages import msg
 from ..result import Finding
 from ..rules import Tables
 from ..rules.labels import loose
@@ -81,28 +82,25 @@ def _choose(client: Any, text: str, fields: list[str], target: Any, findings: li
     if choice is None or not choice.quote:
         return
     if not choice_grounded(choice.quote, cues, cands, choice.index):
-        findings.append(Finding(
-            rule="llm_ungrounded", severity="info",
-            message=(f"{where}: the model chose {cands[choice.index]} citing “{choice.quote[:80]}”, "
-                     "but that sentence does not tie a distinguishing number to this row and "
-                     "column; not used")))
+        findings.append(Finding(rule="llm_ungrounded", severity="info", code="llm_ungrounded_choice",
+                                params={"where": where, "chosen": cands[choice.index], "quote": choice.quote[:80]}))
         return
     chosen: list[Piece] = [Piece(p.value, p.start, p.end, "llm") for p in target.candidates[choice.index]]
     target.chosen = chosen
     target.status = "ok"
-    target.note = f"reading chosen by the language model, citing the report: “{choice.quote}”"
-    findings.append(Finding(rule="llm_split_choice", severity="info",
-                            message=f"{where}: {target.note}",
+    target.note = msg("llm_chose_reading", quote=choice.quote)
+    findings.append(Finding(rule="llm_split_choice", severity="info", code="llm_split_choice",
+                            params={"where": where, "note": target.note},
                             numbers={"chosen": cands[choice.index], "candidates": cands[:20]}))
 
 
 def _could_not_help(where: str, e: LLMError) -> Finding:
     """Why the model gave nothing usable: its reply (invalid JSON, failing the checks) or the server."""
     if isinstance(e, LLMOutputError):
-        return Finding(rule="llm_unusable", severity="review",
-                       message=f"{where}: the language model's answer was unusable ({e})")
-    return Finding(rule="llm_unavailable", severity="review",
-                   message=f"{where}: the language model could not help: {e}")
+        return Finding(rule="llm_unusable", severity="review", code="llm_unusable",
+                       params={"where": where, "error": str(e)})
+    return Finding(rule="llm_unavailable", severity="review", code="llm_unavailable",
+                   params={"where": where, "error": str(e)})
 
 
 def _int(v: Any) -> Any:
@@ -126,9 +124,8 @@ def read_table3(client: Any, text: str, template: TemplateId, t3: Table3 | None,
     if len(keys) > _MAX_LLM_ROWS:
         # the 0.5B model reads one row per request at several seconds each; a table this broken
         # goes to a human rather than to an hour of model calls
-        findings.append(Finding(rule="llm_skipped", severity="info",
-                                message=f"表三: {len(keys)} rows unread, more than the "
-                                        f"{_MAX_LLM_ROWS} the model is asked to read"))
+        findings.append(Finding(rule="llm_skipped", severity="info", code="llm_skipped",
+                                params={"n": len(keys), "max": _MAX_LLM_ROWS}))
         return
     a = _SECTION3.search(text, 0, t3.span[0])
     section = text[(a.start() if a else t3.span[0]):t3.span[1]]
@@ -139,21 +136,20 @@ def read_table3(client: Any, text: str, template: TemplateId, t3: Table3 | None,
         return
     for row in open_rows:
         if row.key in answer.unusable:
-            findings.append(Finding(rule="llm_unusable", severity="review",
-                                    message=f"表三 {row.label or row.key}: the language model's answer was "
-                                            f"unusable ({answer.unusable[row.key][:300]})"))
+            findings.append(Finding(rule="llm_unusable", severity="review", code="llm_unusable",
+                                    params={"where": f"表三 {row.label or row.key}",
+                                            "error": answer.unusable[row.key][:300]}))
         key = row.key if row.key in answer.values else None
         if key is None:
             continue
         evidence = answer.evidence.get(key)
         if not evidence:
-            findings.append(Finding(rule="llm_ungrounded", severity="info",
-                                    message=f"表三 {row.key}: the model's numbers {answer.values[key]} "
-                                            "were not found beside the row label; not used"))
+            findings.append(Finding(rule="llm_ungrounded", severity="info", code="llm_ungrounded_row",
+                                    params={"where": f"表三 {row.key}", "values": answer.values[key]}))
             continue
         row.chosen = [Piece(v, -1, -1, "llm") for v in answer.values[key]]
         row.status = "ok"
-        row.note = f"read by the language model; found in the source as: “{evidence[:120]}”"
+        row.note = msg("llm_read_row", evidence=evidence[:120])
 
 
 _PROSE_TO_CELL = {
@@ -171,14 +167,13 @@ def cross_check_prose(client: Any, text: str, record: dict[str, Any], findings: 
     try:
         prose = llm_prose_figures(client, text)
     except LLMError as e:
-        findings.append(Finding(rule="llm_unavailable", severity="info",
-                                message=f"prose cross-check skipped: {e}"))
+        findings.append(Finding(rule="llm_unavailable", severity="info", code="llm_prose_skipped",
+                                params={"error": str(e)}))
         return
     for where, why in prose.dropped.items():
         if where.startswith("sentence@"):   # the model's reply for that sentence was unusable
-            findings.append(Finding(rule="llm_unusable", severity="info",
-                                    message=f"prose cross-check: the language model's answer for the sentence "
-                                            f"at {where.split('@')[1]} was unusable ({why[:300]})"))
+            findings.append(Finding(rule="llm_unusable", severity="info", code="llm_prose_unusable",
+                                    params={"at": where.split("@")[1], "error": why[:300]}))
     for name, (section, key, col, label) in _PROSE_TO_CELL.items():
         fig = getattr(prose, name, None)
         if fig is None:
@@ -186,8 +181,8 @@ def cross_check_prose(client: Any, text: str, record: dict[str, Any], findings: 
         table_value = record[section][key][col]
         if float(fig.value) != float(table_value):
             findings.append(Finding(
-                rule="prose_mismatch", severity="info",
-                message=f"the narrative says {label} {_int(fig.value)} (“{fig.quote[:80]}”) but the table prints {table_value}",
+                rule="prose_mismatch", severity="info", code="prose_mismatch",
+                params={"label": label, "prose": _int(fig.value), "quote": fig.quote[:80], "table": table_value},
                 cells=[f"{section}.{key}[{col}]"], numbers={"prose": fig.value, "table": table_value}))
     fig = prose.lawsuits_total
     if fig is not None:
@@ -195,7 +190,7 @@ def cross_check_prose(client: Any, text: str, record: dict[str, Any], findings: 
         table_value = rl["litigation_direct"][4] + rl["litigation_after_review"][4]
         if float(fig.value) != float(table_value):
             findings.append(Finding(
-                rule="prose_mismatch", severity="info",
-                message=f"the narrative says 行政诉讼 {_int(fig.value)} (“{fig.quote[:80]}”) but the table prints {table_value}",
+                rule="prose_mismatch", severity="info", code="prose_mismatch",
+                params={"label": "行政诉讼", "prose": _int(fig.value), "quote": fig.quote[:80], "table": table_value},
                 cells=["review_litigation.litigation_direct[4]", "review_litigation.litigation_after_review[4]"],
                 numbers={"prose": fig.value, "table": table_value}))

@@ -24,6 +24,7 @@ from typing import Literal
 
 from ..document import CELL_SEP
 from ..legacy import LEGACY_KEYS
+from ..messages import Message, msg
 
 Role = Literal["this_year", "cumulative"]
 Number = int | Decimal
@@ -72,9 +73,9 @@ class LegacyRow:
     key: str | None = None             # LEGACY_KEYS key
     parent: int | None = None          # index of the row this one is a part of (其中)
     readings: list[Reading] = field(default_factory=list)
-    problem: str | None = None         # why there is no reading at all
+    problem: Message | None = None     # why there is no reading at all
     chosen: Reading | None = None
-    how: str | None = None             # why this reading: "as printed", "the table's sums", ...
+    how: Message | None = None         # why this reading: as printed, its only reading, the table's sums, the text
 
 
 @dataclass
@@ -83,7 +84,6 @@ class LegacyTable:
     columns: list[str]                 # the value columns as printed
     roles: list[Role]
     rows: list[LegacyRow]
-    notes: list[str] = field(default_factory=list)
 
     def children(self, i: int) -> list[int]:
         return [j for j, r in enumerate(self.rows) if r.parent == i]
@@ -225,17 +225,17 @@ def _readings(row: LegacyRow, cells: list[tuple[str, int]], grid: bool, n: int) 
             elif _NUMBER.fullmatch(s):
                 parsed.append(Cell(_parse(s), at, at + len(s), "grid_cell"))
             else:
-                row.problem = f"cell {s!r} is not a number"
+                row.problem = msg("legacy_cell_not_number", text=s)
                 return
         if len(cells) > n and any(s for s, _ in cells[n:]):
-            row.problem = f"{len(cells)} cells for {n} columns"
+            row.problem = msg("legacy_cells_for_columns", cells=len(cells), columns=n)
         elif len(parsed) < n:
-            row.problem = f"{len(parsed)} number(s) printed for {n} columns"
+            row.problem = msg("legacy_numbers_for_columns", n=len(parsed), columns=n)
         else:
             row.readings = [tuple(parsed)]
         return
     if any(not _NUMBER.fullmatch(s) for s, _ in cells):
-        row.problem = "numbers not readable: " + " ".join(s for s, _ in cells)
+        row.problem = msg("legacy_numbers_unreadable", cells=[s for s, _ in cells])
         return
     if len(cells) == n:
         row.readings = [tuple(Cell(_parse(s), at, at + len(s), "text_token") for s, at in cells)]
@@ -244,9 +244,9 @@ def _readings(row: LegacyRow, cells: list[tuple[str, int]], grid: bool, n: int) 
         row.readings = [tuple(Cell(int(s[a:b]), at + a, at + b, "split_run") for a, b in bounds)
                         for bounds in _cuts(s, n)]
         if not row.readings:
-            row.problem = f"the digits {s} cannot be read as {n} numbers"
+            row.problem = msg("legacy_digits_unreadable", digits=s, n=n)
     else:
-        row.problem = f"{len(cells)} number(s) printed for {n} columns"
+        row.problem = msg("legacy_numbers_for_columns", n=len(cells), columns=n)
 
 
 def _parse(s: str) -> Number:
@@ -287,8 +287,7 @@ def _settle(table: LegacyTable, text: str) -> None:
                 row.readings = kept
         if len(row.readings) == 1:
             row.chosen = row.readings[0]
-            row.how = "as printed" if row.readings[0][0].method != "split_run" else \
-                "the only reading of its digits"
+            row.how = msg("how_as_printed" if row.readings[0][0].method != "split_run" else "how_only_reading")
     for i, row in enumerate(table.rows):
         if row.parent is None and table.children(i):
             _settle_by_sums(table, [i, *table.children(i)])
@@ -321,7 +320,7 @@ def _settle_by_sums(table: LegacyTable, group: list[int]) -> None:
         options = {combo[k] for combo in valid}
         if r.chosen is None and len(options) == 1:
             r.chosen = options.pop()
-            r.how = "the table's sums (its parts add up to its total in every column only this way)"
+            r.how = msg("how_legacy_sums")
 
 
 def _settle_by_text(row: LegacyRow, table: LegacyTable, text: str, ty: int) -> None:
@@ -340,7 +339,7 @@ def _settle_by_text(row: LegacyRow, table: LegacyTable, text: str, ty: int) -> N
     hits = [r for r in row.readings if r[ty].value in stated]
     if len(hits) == 1:
         row.chosen = hits[0]
-        row.how = f"the text: «{stated[int(hits[0][ty].value)]}»"
+        row.how = msg("how_legacy_text", clause=stated[int(hits[0][ty].value)])
 
 
 def _check_text_choices(table: LegacyTable, group: list[int]) -> None:
@@ -357,5 +356,5 @@ def _check_text_choices(table: LegacyTable, group: list[int]) -> None:
         return
     if any(_sums_hold(list(c)) for c in product(*(r.readings for r in rows))):
         for r in rows:
-            if r.how and r.how.startswith("the text"):
+            if r.how and r.how["code"] == "how_legacy_text":
                 r.chosen, r.how = None, None

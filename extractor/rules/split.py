@@ -8,6 +8,7 @@ from itertools import combinations
 from typing import Callable, Iterator, Sequence
 
 from ..errors import TooManySplits
+from ..messages import Message, msg
 from .tokens import Token
 
 Number = int | Decimal
@@ -155,7 +156,7 @@ class Reading:
     chosen: list[Piece] | None = None
     candidates: list[list[Piece]] | None = None
     forced: bool = False               # the digits allow one reading only, whatever the sums say
-    note: str = ""
+    note: Message | None = None        # why it is not settled (messages.py)
 
 
 def _zeros(tokens: Sequence[Token], n: int) -> list[Piece]:
@@ -165,23 +166,23 @@ def _zeros(tokens: Sequence[Token], n: int) -> list[Piece]:
         [Piece(0, -1, -1, "absent_cell")] * (n - len(tokens))
 
 
-def _bad_values(tokens: Sequence[Token], valid: Callable[[list[Number]], bool] | None) -> str | None:
+def _bad_values(tokens: Sequence[Token], valid: Callable[[list[Number]], bool] | None) -> Message | None:
     """Why a printed value cannot be a cell of this row (a decimal count, an absurd number), if so."""
     for t in tokens:
         if t.kind not in ("cell", "run") or "," in t.text:
             continue
         v = _parse(t.text)
         if valid is None and isinstance(v, Decimal):
-            return f"'{t.text}' has a decimal point where a count (a whole number) belongs"
+            return msg("value_decimal_count", text=t.text)
         if not plausible(v) and (t.kind == "cell" or len(t.digits) > 30):
-            return f"'{t.text}' is larger than any figure a report holds"
+            return msg("value_implausible", text=t.text)
     return None
 
 
 def read_cells(tokens: Sequence[Token], n: int, *,
                valid: Callable[[list[Number]], bool] | None = None,
                sums: Callable[[list[Number]], bool] | None = None,
-               sums_text: str = "the sums") -> Reading:
+               sums_said: Message | None = None) -> Reading:
     """Read `n` cells from `tokens`.
 
     Numbers printed apart are taken as printed; `valid` says which values a cell may hold (by
@@ -190,18 +191,15 @@ def read_cells(tokens: Sequence[Token], n: int, *,
     `ambiguous` with their readings listed, none is `unreadable`. A cell holding neither a
     number nor a blank mark (broken markup) makes the row `unreadable`. Fewer cells than `n`,
     all printed zero or blank, is `blank` with the missing positions as absent cells: zeros that
-    only the table's sums can confirm.
+    only the table's sums can confirm. `sums_said` names the sums in the note when none holds.
     """
     ok: Callable[[list[Number]], bool] = valid or (lambda v: all(is_count(x) for x in v))
     garbled = [t for t in tokens if t.kind == "garbled"]
     if garbled:
-        return Reading("unreadable", None, [], note=(
-            f"the cell '{garbled[0].text[:40]}' holds characters that are neither a number, a zero "
-            "mark nor whitespace (broken markup?)"))
+        return Reading("unreadable", None, [], note=msg("cell_garbled", text=garbled[0].text[:40]))
     bad = _bad_values(tokens, valid)
     if not tokens:
-        return Reading("blank", _zeros([], n), [],
-                       note="printed with no numbers: its cells are not read as 0 unless the sums say so")
+        return Reading("blank", _zeros([], n), [], note=msg("row_printed_blank"))
     if len(tokens) == n:
         printed = [c for c in enumerate_splits(tokens, n) if ok([p.value for p in c])]
         if printed:
@@ -209,22 +207,20 @@ def read_cells(tokens: Sequence[Token], n: int, *,
         if bad:
             return Reading("unreadable", None, [], note=bad)
     if len(tokens) > n:
-        return Reading("unreadable", None, [], note=f"{len(tokens)} numbers found where there are {n} cells")
+        return Reading("unreadable", None, [], note=msg("too_many_numbers", found=len(tokens), cells=n))
     digits = sum(len(t.digits) if t.kind == "run" else 1 for t in tokens)
     if digits < n:
         if all(t.kind == "blank" or t.digits.strip("0.") == "" and "." not in t.text for t in tokens):
-            return Reading("blank", _zeros(tokens, n), [],
-                           note=f"only {len(tokens)} of {n} cells printed, all zero; the other "
-                                f"{n - len(tokens)} are not printed and are not read as 0 unless the sums say so")
-        return Reading("unreadable", None, [], note=bad or f"only {digits} digits for {n} cells")
+            return Reading("blank", _zeros(tokens, n), [], note=msg(
+                "few_cells_all_zero", printed=len(tokens), cells=n, missing=n - len(tokens)))
+        return Reading("unreadable", None, [], note=bad or msg("too_few_digits", digits=digits, cells=n))
     spaced = sum(1 for t in tokens if t.kind == "run") >= 2
     if sums is None and spaced:
         # several numbers printed apart, yet fewer than the cells: a number is missing here (printed
         # elsewhere?) rather than glued, and with no sum to check, cutting one would be a guess
         cands = [c for c in enumerate_splits(tokens, n) if ok([p.value for p in c])][:20]
-        return Reading("ambiguous" if cands else "unreadable", None, cands, note=(
-            f"{len(tokens)} numbers printed apart ({' '.join(t.text for t in tokens)}) for {n} cells: "
-            "one may be missing or printed elsewhere, and no sum tells how to cut them"))
+        return Reading("ambiguous" if cands else "unreadable", None, cands, note=msg(
+            "numbers_apart_too_few", found=len(tokens), printed=" ".join(t.text for t in tokens), cells=n))
     check = (lambda v: ok(v) and sums(v)) if sums else ok
     try:
         readings = 0
@@ -234,15 +230,25 @@ def read_cells(tokens: Sequence[Token], n: int, *,
                 break
         cands = admissible(tokens, n, check)
     except TooManySplits:
-        return Reading("ambiguous", None, [], note="too many ways to split the digits")
+        return Reading("ambiguous", None, [], note=msg("too_many_splits"))
     glued = "".join(t.text for t in tokens)
     if len(cands) == 1:
         return Reading("ok", cands[0], cands, forced=readings == 1)
     if not cands:
         return Reading("unreadable", None, [], forced=readings == 1,
-                       note=bad or (f"no reading of the printed digits '{glued}' satisfies {sums_text}" if sums
-                                    else f"no reading of the printed digits '{glued}' gives values a cell can hold"))
-    shown = "; ".join("/".join(str(p.value) for p in c) for c in cands[:6])
-    more = f" (+{len(cands) - 6} more)" if len(cands) > 6 else ""
-    return Reading("ambiguous", None, cands,
-                   note=f"the glued digits '{glued}' can be read {len(cands)} ways: {shown}{more}")
+                       note=bad or (msg("no_reading_satisfies", printed=glued, sums=sums_said or msg("sums_the_sums"))
+                                    if sums else msg("no_reading_plausible", printed=glued)))
+    return Reading("ambiguous", None, cands, note=glued_readings(glued, [[p.value for p in c] for c in cands]))
+
+
+def glued_readings(printed: str, readings: Sequence[Sequence[Number]]) -> Message:
+    """The note of a glued run with several readings: the digits, how many readings, the first six."""
+    shown = [[json_number(v) for v in r] for r in readings[:6]]
+    more = msg("more_readings", n=len(readings) - 6) if len(readings) > 6 else None
+    return msg("glued_readings", printed=printed, count=len(readings), readings=shown, more=more)
+
+
+def json_number(v: Number) -> int | str:
+    """A value as a message parameter, as printed: Decimal('1.50') stays '1.50' (a JSON number
+    would drop the zero)."""
+    return v if isinstance(v, int) else str(v)

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from ..messages import Message
 from .labels import loose
 from .split import Piece, _parse, is_count
 from .tokens import Token, trim_empty
@@ -58,7 +59,7 @@ class SubtotalRow:
     label_span: tuple[int, int]
     tokens: list[Token] = field(default_factory=list)
     chosen: list[Piece] | None = None
-    note: str = ""
+    note: Message | None = None
 
 
 def subtotal_column(text: str, start: int, rows: list[list[Token]]) -> SubtotalColumn | None:

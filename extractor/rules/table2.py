@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Callable, Literal
 
+from ..messages import Message
 from .labels import loose
 from .split import Piece, plausible, read_cells
 from .tokens import Token, row_tokens, trim_empty
@@ -35,7 +36,7 @@ class Item:
     candidates: list[list[Piece]] = field(default_factory=list)
     chosen: list[Piece] | None = None
     status: FieldStatus = "ok"
-    note: str = ""
+    note: Message | None = None
 
 
 @dataclass

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from itertools import product
 from typing import Literal
 
+from ..messages import Message, msg
 from .labels import label_regex, loose, wrapped_label_regex
 from .split import Piece, _parse, is_count, read_cells
 from .subtotals import (
@@ -71,7 +72,7 @@ class Row:
     chosen: list[Piece] | None = None
     status: RowStatus = "ok"
     forced: bool = False     # the digits allow one reading only, whatever the sums say
-    note: str = ""
+    note: Message | None = None
     subtotal: Piece | None = None   # the row's printed 小计 (法人或其他组织), not a record cell
     sub_candidates: list[Piece] = field(default_factory=list)  # the 小计 of each candidate
 
@@ -85,7 +86,7 @@ class Table3:
     rows: dict[str, Row]
     six_form: Literal["2021", "2019"]   # （六） printed as three sub-rows, or one row
     span: tuple[int, int]
-    notes: list[str] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)   # doubts about the layout (decide.layout_doubts)
     column: SubtotalColumn | None = None        # a printed 小计 column, dropped from the rows
     subtotal_rows: list[SubtotalRow] = field(default_factory=list)
 
@@ -159,8 +160,7 @@ def extract_table3(text: str) -> Table3 | None:
     table = Table3(rows=rows, six_form=six_form, span=(start, search_end), column=column)
     before = row_tokens(text, max(0, start - 60), start)
     if len([t for t in before if t.kind != "blank"]) >= 3:
-        table.notes.append("numbers are printed just before the first row label: the text may put "
-                           "each row's numbers before its label, so rows may be shifted")
+        table.notes.append(msg("numbers_before_first_label"))
     for row in rows.values():
         _row_candidates(row, column)
     table.subtotal_rows = _subtotal_rows(text, markers, bounds, search_end, column,
@@ -254,8 +254,7 @@ def _place_by_blocks(text: str, table: Table3, specs: list[tuple[str, str | None
         group = [toks[i] for i in whole[0][r]]
         row.chosen = [Piece(0 if t.kind == "blank" else _parse(t.text), t.start, t.end, "position") for t in group]
         row.status, row.tokens, row.candidates, row.forced = "position", group, [], False
-        row.note = ("numbers read by their place in the table, in the order the text prints them (rows "
-                    "together, column by column): no row label is printed beside them")
+        row.note = msg("placed_in_sequence")
     return True
 
 
@@ -271,8 +270,7 @@ def _doubt_out_of_place_rows(table: Table3) -> None:
                  for j in range(N) if j != i)
         if any(_row_total_ok(m) for m in moved):
             label = re.sub(r"\s+", "", row.label or row.key)
-            table.notes.append(f"the numbers of {label} add up once one of them is moved: the text "
-                               "may not keep the table's order")
+            table.notes.append(msg("row_adds_up_once_moved", label=label))
             return
 
 
@@ -325,13 +323,12 @@ def _place_by_sequence(text: str, table: Table3, specs: list[tuple[str, str | No
             row.label, row.label_span = anchor.group(0), (anchor.start(), anchor.end())
             row.chosen = [Piece(0 if t.kind == "blank" else _parse(t.text), t.start, t.end,
                                 "blank_cell" if t.kind == "blank" else "text_token") for t in group]
-            row.status, row.note = "ok", ""
+            row.status, row.note = "ok", None
         else:
             row.chosen = [Piece(0 if t.kind == "blank" else _parse(t.text), t.start, t.end, "position")
                           for t in group]
             row.status = "position"
-            row.note = ("numbers read by their place in the table: the row label is not printed "
-                        "beside them")
+            row.note = msg("placed_without_label")
         row.tokens, row.candidates, row.forced = list(group), [], False
     return True
 
@@ -371,8 +368,7 @@ def _place_by_position(text: str, table: Table3, specs: list[tuple[str, str | No
         if row.status != "ok":
             row.chosen = pieces
             row.status = "position"
-            row.note = ("numbers read by their place in the table: the row label is not printed "
-                        "beside them")
+            row.note = msg("placed_without_label")
 
 
 def _row_total_ok(v: list) -> bool:
@@ -387,15 +383,14 @@ def _row_candidates(row: Row, column: SubtotalColumn | None = None) -> None:
         if column.other is not None:
             _either_place(row, column)
             return
-        r = read_cells(row.tokens, N + 1, sums=column.sums_ok,
-                       sums_text="the row's 小计 and 总计 (小计 = its five organisations, 总计 = 自然人 + 小计)")
+        r = read_cells(row.tokens, N + 1, sums=column.sums_ok, sums_said=msg("sums_row_subtotal_total"))
         wide = [column.project(c) for c in r.candidates or []]
         row.status, row.candidates = r.status, [c for c, _ in wide]  # type: ignore[assignment]
         row.sub_candidates = [sub for _, sub in wide]
         row.chosen, row.subtotal = column.project(r.chosen) if r.chosen else (None, None)
         row.forced, row.note = r.forced, r.note
         return
-    r = read_cells(row.tokens, N, sums=_row_total_ok, sums_text="the row total (总计 = sum of six columns)")
+    r = read_cells(row.tokens, N, sums=_row_total_ok, sums_said=msg("sums_row_total"))
     row.status, row.chosen, row.candidates = r.status, r.chosen, r.candidates or []  # type: ignore[assignment]
     row.forced, row.note = r.forced, r.note
 
@@ -406,8 +401,7 @@ def _either_place(row: Row, column: SubtotalColumn) -> None:
     assert column.other is not None
     if len(row.tokens) != N + 1 or any(t.kind not in ("cell", "blank") for t in row.tokens):
         row.status, row.chosen, row.candidates = "unreadable", None, []
-        row.note = ("the table prints a 小计 column whose place (first or last of 法人或其他组织) "
-                    "neither its header nor its sums tell, and this row is not eight separate cells")
+        row.note = msg("subtotal_column_place_unknown")
         return
     pieces = [Piece(0 if t.kind == "blank" else _parse(t.text), t.start, t.end,
                     "blank_cell" if t.kind == "blank" else "grid_cell") for t in row.tokens]
@@ -419,10 +413,8 @@ def _either_place(row: Row, column: SubtotalColumn) -> None:
         row.status, row.chosen, row.subtotal = "ok", row.candidates[0], row.sub_candidates[0]
         return
     row.status, row.chosen = "ambiguous", None
-    row.note = ("the table prints a 小计 column (told by arithmetic, its header does not name it) that "
-                "may be the first or the last of 法人或其他组织; both add up, and the row reads "
-                f"{'/'.join(str(p.value) for p in row.candidates[0])} or "
-                f"{'/'.join(str(p.value) for p in row.candidates[1])}")
+    row.note = msg("subtotal_column_either", first=[int(p.value) for p in row.candidates[0]],
+                   second=[int(p.value) for p in row.candidates[1]])
 
 
 def _subtotal_rows(text: str, markers: list[tuple[re.Match[str], str | None]], bounds: list[int], end: int,
@@ -474,7 +466,7 @@ def _unlabelled_subtotals(text: str, table: Table3, keys: list[str]) -> None:
         table.subtotal_rows.append(SubtotalRow(
             group=group, label="（无标签）", label_span=(split[1][0].start, split[1][-1].end),
             tokens=split[1], chosen=pieces,
-            note="a line with no label after the group's last row, equal to the sum of its rows: read as its 小计"))
+            note=msg("unlabelled_subtotal")))
 
 
 def _resolve_with_table_sums(table: Table3, limit: int = 100_000) -> None:
@@ -486,7 +478,7 @@ def _resolve_with_table_sums(table: Table3, limit: int = 100_000) -> None:
     for r in open_rows:
         combos *= len(r.candidates)
     if combos > limit:
-        table.notes.append(f"{combos} combinations of splits: too many to check")
+        table.notes.append(msg("too_many_combinations", n=combos))
         return
     outcome = [k for k in table.rows if k not in ("new_received", "carried_over", "total_processed",
                                                   "carried_forward")]
@@ -505,10 +497,8 @@ def _resolve_with_table_sums(table: Table3, limit: int = 100_000) -> None:
             r.chosen = list(c)
             r.status = "ok"
     else:
-        why = "several" if winners else "none of the"
         for r in open_rows:
-            r.note = (f"{len(r.candidates)} splits make the row add up, and {why} combinations "
-                      "satisfy the column totals")
+            r.note = msg("combinations_several" if winners else "combinations_none", n=len(r.candidates))
 
 
 _HEAD_TAIL = ("new_received", "carried_over", "total_processed", "carried_forward")

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from itertools import permutations
 from typing import Literal
 
+from ..messages import Message, msg
 from .labels import loose
 from .split import Piece, read_cells
 from .table4_prose import GROUP_NAMES as _GROUP
@@ -41,7 +42,7 @@ class Table4:
     candidates: list[list[Piece]] = field(default_factory=list)
     chosen: list[Piece] | None = None
     header_span: tuple[int, int] | None = None
-    note: str = ""
+    note: Message | None = None
     arrangement: Arrangement = ""
     labels: list[str | None] | None = None   # per cell, the words it was read beside (prose)
     litigation_total: Piece | None = None    # 行政诉讼 N件 stated in prose (direct + after review)
@@ -112,7 +113,7 @@ def _read_row(text: str, start: int) -> Table4:
         if h is not None:
             break
     if h is None:
-        return Table4(status="absent", note="the 行政复议/行政诉讼 table (结果维持 …) was not found")
+        return Table4(status="absent", note=msg("table4_not_found"))
     five = _SECTION_FIVE.search(text, h.end())
     end = five.start() if five else len(text)
     raw = row_tokens(text, h.start(), end)
@@ -131,9 +132,9 @@ def _read_row(text: str, start: int) -> Table4:
     table = Table4(status="ok", tokens=tokens, header_span=(h.start(), h.end()), arrangement="row")
     if not tokens:
         table.status = "unreadable"
-        table.note = "no numbers after the 行政复议/行政诉讼 header"
+        table.note = msg("table4_no_numbers")
         return table
-    r = read_cells(tokens, N, sums=_groups_ok, sums_text="the three 总计 cells (each the sum of its four results)")
+    r = read_cells(tokens, N, sums=_groups_ok, sums_said=msg("sums_table4_totals"))
     table.status = r.status if r.status != "blank" else "ok"  # type: ignore[assignment]
     table.chosen, table.candidates, table.note = r.chosen, r.candidates or [], r.note
     if table.chosen is not None and len(tokens) == N and not _groups_ok([p.value for p in table.chosen]):
@@ -169,8 +170,7 @@ def _one_out_of_place(table: Table4) -> None:
         table.chosen, table.candidates = readings[0], readings
     else:
         table.status, table.chosen, table.candidates = "ambiguous", None, readings
-    table.note = (f"the numbers as read ({printed}) do not add up, but do once one of them is moved: "
-                  f"{len(readings)} such order(s); the text may not keep the table's order")
+    table.note = msg("table4_one_moved", printed=printed, n=len(readings))
 
 
 def _reorder_chunks(text: str, table: Table4) -> bool:
@@ -203,20 +203,17 @@ def _reorder_chunks(text: str, table: Table4) -> bool:
             found[key] = (inversions, [Piece(pieces[i].value, pieces[i].start, pieces[i].end, "position")
                                        for i in idx])
     readings = [p for _, p in sorted(found.values(), key=lambda t: t[0])]
-    printed = "; ".join(" ".join(tokens[i].text for i in run) for run in runs)
+    printed = [" ".join(tokens[i].text for i in run) for run in runs]
     if len(readings) == 1:
         table.chosen, table.candidates = readings[0], readings
-        table.note = (f"the numbers are printed in runs apart from their headers ({printed}): placed in "
-                      "the one order of the runs that makes every 总计 the sum of its results")
+        table.note = msg("table4_runs_one_order", runs=printed)
         return True
     if readings:
         table.status, table.chosen, table.candidates = "ambiguous", None, readings
-        table.note = (f"the numbers are printed in runs apart from their headers ({printed}): "
-                      f"{len(readings)} orders of the runs make every 总计 the sum of its results")
+        table.note = msg("table4_runs_orders", runs=printed, n=len(readings))
         return True
     table.chosen = [Piece(p.value, p.start, p.end, "position") for p in pieces]
-    table.note = (f"the numbers are printed in runs apart from their headers ({printed}) and no order "
-                  "of the runs adds up: read in printed order, which may not be the table's")
+    table.note = msg("table4_runs_no_order", runs=printed)
     return True
 
 
@@ -251,7 +248,7 @@ def _read_groups(text: str, start: int, end: int) -> Table4 | None:
         all_tokens += tokens
         if len(tokens) > 1 and len(tokens) != n:
             return None   # numbers apart from their groups' names: not this arrangement
-        r = read_cells(tokens, n, sums=_groups_ok, sums_text="each group's 总计 (the sum of its four results)")
+        r = read_cells(tokens, n, sums=_groups_ok, sums_said=msg("sums_table4_group_totals"))
         if r.status not in ("ok", "blank") or r.chosen is None:
             return None
         for g, group in enumerate(groups):
@@ -259,7 +256,7 @@ def _read_groups(text: str, start: int, end: int) -> Table4 | None:
     chosen = [p for g in GROUPS for p in cells[g]]
     return Table4(status="ok", tokens=all_tokens, candidates=[chosen], chosen=chosen,
                   header_span=blocks[0][2], arrangement="groups",
-                  note="printed as a table per group (行政复议 / 未经复议直接起诉 / 复议后起诉)")
+                  note=msg("table4_groups"))
 
 
 def _read_transposed(text: str, start: int, end: int) -> Table4 | None:
@@ -293,13 +290,13 @@ def _read_transposed(text: str, start: int, end: int) -> Table4 | None:
         r = read_cells(tokens, 3)
         if r.status != "ok" or r.chosen is None:
             return Table4(status="unreadable", tokens=[t for ts in rows.values() for t in ts],
-                          arrangement="transposed", note=f"transposed table, row {c + 1}: {r.note}")
+                          arrangement="transposed", note=msg("table4_transposed_row", row=c + 1, note=r.note))
         for g, p in zip(order, r.chosen):
             cells[(g, c)] = p
     chosen = [cells[(g, c)] for g in GROUPS for c in range(5)]
     return Table4(status="ok", tokens=[t for c in sorted(rows) for t in rows[c]], candidates=[chosen],
                   chosen=chosen, header_span=(cols[0][0], cols[0][1]), arrangement="transposed",
-                  note="printed transposed: a row per result, a column per group")
+                  note=msg("table4_transposed"))
 
 
 def _from_prose(p: ProseReading, span: tuple[int, int]) -> Table4:
@@ -307,10 +304,9 @@ def _from_prose(p: ProseReading, span: tuple[int, int]) -> Table4:
     labels: list[str | None] = [p.labels.get((g, c)) for g in GROUPS for c in range(5)]
     status: Literal["ok", "unreadable"] = "unreadable" if p.conflicts else "ok"
     stated = sum(1 for g in GROUPS for c in range(5) if (g, c) in p.cells)
-    note = (f"stated in sentences, not a table: {stated} of 15 cells read from the prose"
-            + (f"; {'; '.join(p.conflicts)}" if p.conflicts else "")
-            + (f"; results stated for 行政诉讼 as a whole, not per kind: {'、'.join(p.unplaced)}"
-               if p.unplaced else ""))
+    note = msg("table4_prose", stated=stated,
+               conflicts=msg("table4_prose_conflicts", items=p.conflicts) if p.conflicts else None,
+               unplaced=msg("table4_prose_unplaced", items=p.unplaced) if p.unplaced else None)
     return Table4(status=status, chosen=chosen if status == "ok" else None, candidates=[chosen],
                   header_span=span, note=note, arrangement="prose", labels=labels,
                   litigation_total=p.litigation_total, section_span=span)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..messages import Message, msg
 from .labels import loose
 from .split import Piece
+from .split import json_number as _n
 
 GROUPS = ("review", "litigation_direct", "litigation_after_review")
 
@@ -48,7 +50,7 @@ class ProseReading:
     cells: dict[tuple[str, int], Piece] = field(default_factory=dict)
     labels: dict[tuple[str, int], str] = field(default_factory=dict)
     litigation_total: Piece | None = None     # 行政诉讼 N件: direct + after review
-    conflicts: list[str] = field(default_factory=list)
+    conflicts: list[Message] = field(default_factory=list)
     unplaced: list[str] = field(default_factory=list)  # results stated for 行政诉讼 as a whole
 
 
@@ -139,7 +141,8 @@ def _set(out: ProseReading, text: str, group: str, col: int, n: re.Match[str], l
         return
     old = out.cells.get((group, col))
     if old is not None and old.value != p.value:
-        out.conflicts.append(f"{group} column {col + 1} stated as {old.value} and as {p.value}")
+        out.conflicts.append(msg("prose_conflict_cell", group=group, column=col + 1, first=_n(old.value),
+                                 second=_n(p.value)))
         return
     if old is None:
         out.cells[(group, col)] = p
@@ -155,7 +158,8 @@ def _set_total(out: ProseReading, text: str, group: str, n: re.Match[str], name:
         if g == "litigation":
             p = _piece(text, n)
             if p is not None and out.litigation_total is not None and out.litigation_total.value != p.value:
-                out.conflicts.append(f"行政诉讼 stated as {out.litigation_total.value} and as {p.value}")
+                out.conflicts.append(msg("prose_conflict_litigation", first=_n(out.litigation_total.value),
+                                         second=_n(p.value)))
             elif p is not None:
                 out.litigation_total = p
         else:

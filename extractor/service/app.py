@@ -705,9 +705,12 @@ def create_app(settings: Settings, *, llm_url: Callable[[], str] | None = None) 
 
     @app.get("/v1/extractions/{extraction_id}/history", response_model=HistoryOut, tags=["reviews"],
              responses={404: {"model": ErrorOut}})
-    def get_history(extraction_id: ExtractionId) -> dict[str, Any]:
+    def get_history(extraction_id: ExtractionId, request: Request) -> dict[str, Any]:
         """The extraction and every review after it, oldest first, with the cells each review changed."""
-        return {"id": extraction_id, "events": rq.history(store, load(extraction_id))}
+        lang = lang_of(request)
+        return {"id": extraction_id, "events": [
+            {**ev, "findings": localised(ev["findings"], lang)} if ev.get("findings") else ev
+            for ev in rq.history(store, load(extraction_id))]}
 
     @app.get("/v1/extractions/{extraction_id}/gold", tags=["reviews"],
              responses={200: {"description": "the reviewed record in the label format of FORMAT.md"},
