@@ -109,28 +109,25 @@ def ocr_doubts(provenance: list[CellProvenance]) -> tuple[list[Finding], set[str
             continue
         unconfirmed.add(p.field)
     findings: list[Finding] = []
-    for rule, group, what in (
-            ("ocr_unsure", unsure, "the OCR is unsure of"),
-            ("ocr_unconfirmed", disagree, "two OCR reads disagree (表二 has no sums to check them) on")):
+    for rule, group in (("ocr_unsure", unsure), ("ocr_unconfirmed", disagree)):
         if not group:
             continue
-        shown = "; ".join(f"{p.field} = {p.value} ({_reads(p)})" for p in group[:6])
         findings.append(Finding(
-            rule=rule, severity="review",
-            message=f"{what} {len(group)} cell(s): {shown}{' …' if len(group) > 6 else ''}",
+            rule=rule, severity="review", code=rule,
+            params={"n": len(group), "cells": [msg("ocr_cell", field=p.field, value=p.value, how=_reads(p))
+                                               for p in group[:6]],
+                    "more": msg("ellipsis") if len(group) > 6 else None},
             cells=[p.field for p in group],
             numbers={p.field: {"reads": p.ocr.reads if p.ocr else [], "confidence": p.ocr.confidence if p.ocr else 0.0}
                      for p in group}))
     return findings, unconfirmed
 
 
-def _reads(p: CellProvenance) -> str:
+def _reads(p: CellProvenance) -> Message:
     if p.ocr is None:
-        return "no OCR read covers it"
-    reads = " / ".join(f"'{r}'" for r in p.ocr.reads)
-    extra = f"; {p.ocr.note}" if p.ocr.note else ""
-    scores = " / ".join(f"{s:.2f}" for s in p.ocr.scores)
-    return f"read {reads}, lowest digit scores {scores}{extra}"
+        return msg("ocr_no_read")
+    return msg("ocr_reads", reads=list(p.ocr.reads), scores=[f"{s:.2f}" for s in p.ocr.scores],
+               extra=msg("ocr_extra", note=p.ocr.note) if p.ocr.note else None)
 
 
 def layout_doubts(t3: Table3 | None) -> list[Message | str]:

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from .messages import Message
+
 # "scan": an image-only PDF read by OCR; "image": a page image read by OCR; "doc"/"rtf": legacy
 # word-processor files converted by LibreOffice
 Format = Literal["html", "pdf", "docx", "txt", "md", "doc", "rtf", "scan", "image"]
@@ -59,7 +61,7 @@ class OcrReading(BaseModel):
     # reads that agree: the best read's score (one confident look, confirmed by another);
     # otherwise the lowest
     confidence: float
-    note: str | None = None  # e.g. "marks in the cell, nothing recognised"
+    note: Message | None = None  # e.g. marks in the cell, nothing recognised (messages.py)
 
 
 class OcrText(BaseModel):

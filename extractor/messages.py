@@ -301,6 +301,17 @@ CATALOG: dict[str, tuple[str, str]] = {
                           "表三 of {year} is identical, cell for cell, to 表三 of {last_year}"),
     "cross_year_compared": ("{finding}；对照 {year} 年报告（{path}）", "{finding}; compared with the {year} report ({path})"),
 
+    # ---- numbers read by OCR (decide.ocr_doubts, load/scan.py)
+    "ocr_unsure": ("OCR 对 {n} 个单元格没有把握：{cells}{more}", "the OCR is unsure of {n} cell(s): {cells}{more}"),
+    "ocr_unconfirmed": ("两次 OCR 读数不一致（表二没有合计可以核对）的单元格有 {n} 个：{cells}{more}",
+                        "two OCR reads disagree (表二 has no sums to check them) on {n} cell(s): {cells}{more}"),
+    "ocr_cell": ("{field} = {value}（{how}）", "{field} = {value} ({how})"),
+    "ocr_no_read": ("没有覆盖它的 OCR 读数", "no OCR read covers it"),
+    "ocr_reads": ("读作“{reads:” / “}”，各读数最低的数字得分 {scores: / }{extra}",
+                  "read '{reads:' / '}', lowest digit scores {scores: / }{extra}"),
+    "ocr_extra": ("；{note}", "; {note}"),
+    "ocr_marks_unread": ("单元格内有笔画，但未识别出文字", "marks in the cell, nothing recognised"),
+
     # ---- the report's title (assemble.py)
     "metadata_no_organization": ("无法从标题读出发布机关", "the issuing agency could not be read from the title"),
     "metadata_no_year": ("无法从标题或正文读出报告年度", "the report year could not be read from the title or text"),

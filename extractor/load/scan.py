@@ -16,6 +16,7 @@ import numpy as np
 
 from ..document import Document, Format, OcrPage, OcrReading, OcrText, PageBox, TextBox
 from ..errors import LoadError
+from ..messages import msg
 from .ocr import Engine, OcrUnavailable, Read, engine
 from .pageimage import Box, Image, Page, RuledTable, find_tables, straighten
 from .render import Cell, TextBuilder, collapse, join_cjk
@@ -266,7 +267,7 @@ def _cell_piece(box: Box, reads: list[Read], again: list[Read | None], has_ink: 
         reading.agreed = False
         reading.confidence = 0.0
         reading.scores = [0.0 for _ in reading.scores]
-        reading.note = "marks in the cell, nothing recognised"
+        reading.note = msg("ocr_marks_unread")
     return _Piece(text, box, reading)
 
 
