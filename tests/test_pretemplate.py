@@ -374,7 +374,8 @@ def test_exports_carry_the_legacy_record(archive_run: dict, tmp_path: Path) -> N
     old = lines["2018_80529"]
     assert old["status"] == "pretemplate" and old["record"] is None
     assert old["legacy"]["figures"][0] == {"key": "active_total", "name": "主动公开文件数", "unit": "条",
-                                           "this_year": 2069, "cumulative": 12106, "source": "table", "doubt": None}
+                                           "this_year": 2069, "cumulative": 12106, "source": "table", "doubt": None,
+                                           "doubt_message": None}
     assert lines["016"]["legacy"] is None and lines["016"]["record"]["year"] == 2023
     rows = list(csv.DictReader(io.StringIO(_cli("export", "--db", db, "--format", "csv"))))
     legacy_rows = [r for r in rows if r["table"] == "legacy"]
