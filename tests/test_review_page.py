@@ -157,6 +157,21 @@ def test_reviewer_fixes_a_misread_row_and_accepts(page: Page, site: dict[str, An
     assert site["api"].get(f"/v1/extractions/{bad['id']}/gold").json() == gold("000")
 
 
+def test_a_link_to_a_cell_opens_the_review_on_that_number(page: Page, site: dict[str, Any]) -> None:
+    """The analysis pages link a cross-year finding to /review/<id>#cell=<field>: the page opens with
+    that number focused and its source highlighted."""
+    url, bad = site["url"], site["bad"]
+    field = "applications.unavailable_not_held[0]"
+    page.goto(f"{url}/review/{bad['id']}#cell={field}")
+    expect(page.locator("body")).to_have_attribute("data-ready", "1")
+    cell = page.locator(f'input[data-field="{field}"]')
+    expect(cell).to_be_focused()
+    expect(cell).to_have_class(re.compile(r"\bselected\b"))
+    expect(page.locator("#source-text mark.hl")).to_have_text("2")
+    prov = {p["field"]: p for p in bad["provenance"]}
+    assert source_offset_of_highlight(page) == prov[field]["span"]["start"]
+
+
 def test_accept_is_refused_while_a_check_fails(page: Page, site: dict[str, Any]) -> None:
     url, bad = site["url"], site["bad"]
     page.goto(f"{url}/review/{bad['id']}")

@@ -473,5 +473,12 @@
     const first = doubtful || Object.keys(data.provenance).find((f) => data.provenance[f].box);
     if (first) showBox(data.provenance[first]); else showPage(1);
   }
+  // a link from the analysis pages (#cell=<field>) opens on that number: focused, its source shown
+  const wanted = window.location.hash.match(/^#cell=(.+)$/);
+  const target = wanted && byField.get(decodeURIComponent(wanted[1]));
+  if (target) {
+    target.scrollIntoView({ block: "center" });
+    target.focus();
+  }
   document.body.dataset.ready = "1";
 })();
