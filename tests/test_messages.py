@@ -4,6 +4,7 @@ catalog knows and renders in both languages; the language of the terminal and of
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 from string import Formatter
@@ -27,6 +28,7 @@ from extractor.settings import Settings
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 PRE_TEMPLATE = Path(__file__).parent / "data" / "pre_template"
+SOURCES = sorted((Path(__file__).parent.parent / "extractor").rglob("*.py"))
 
 
 def _fields(template: str) -> set[str]:
@@ -40,6 +42,39 @@ def test_every_code_has_both_languages_with_the_same_parameters(code: str) -> No
     assert _fields(zh) == _fields(en)
     # Chinese words, unless the template is only its parameters and punctuation
     assert CJK.search(zh) or not re.sub(r"\{[^}]*\}|[\s…；;:：,，、/+=()（）\[\]]", "", zh)
+
+
+# ---------------------------------------------------------------- every site in the code
+
+
+def _calls(path: Path) -> Iterator[tuple[str, ast.Call]]:
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name:
+                yield name, node
+
+
+def _uncoded_sites(paths: list[Path]) -> list[str]:
+    """Findings made without a code, and literal codes (Finding(code=...), msg(...)) the catalog lacks."""
+    out = []
+    for path in paths:
+        for name, call in _calls(path):
+            keywords = {k.arg: k.value for k in call.keywords}
+            where = f"{path.relative_to(path.parents[1])}:{call.lineno}"
+            if name == "Finding" and "code" not in keywords and None not in keywords:   # None: **params
+                out.append(f"{where}: Finding without a code")
+            literal = keywords.get("code") if name == "Finding" else (call.args[0] if name == "msg" and call.args
+                                                                     else None)
+            if isinstance(literal, ast.Constant) and literal.value not in CATALOG:
+                out.append(f"{where}: code {literal.value!r} not in messages.CATALOG")
+    return out
+
+
+def test_every_finding_site_gives_a_code_the_catalog_knows() -> None:
+    """Also the sites the dev set does not reach: a finding says its code, and a code written as a
+    literal has both templates (a new site adds its entry to messages.CATALOG)."""
+    assert _uncoded_sites(SOURCES) == []
 
 
 # ---------------------------------------------------------------- every message the dev set produces
