@@ -21,11 +21,12 @@ from ..template import (
     ACTIVE_2021_LABELS,
     APPLICANT_COLUMNS,
     REVIEW_COLUMNS,
+    REVIEW_ROWS,
     TemplateId,
     application_rows,
 )
 from .grounding import REVIEW_GROUPS, Cue, choice_grounded, table2_cues, table3_cues, table4_cues
-from .tasks import llm_choose_split, llm_prose_figures, llm_table3
+from .tasks import llm_choose_split, llm_prose_figures, llm_table3, llm_table4_prose
 
 _MAX_LLM_ROWS = 6
 _SECTION3 = re.compile(loose("收到和处理政府信息公开申请情况"))
@@ -38,13 +39,14 @@ def help_rules(client: Any, text: str, tables: Tables, findings: list[Finding]) 
     if needs_help(t2, t3, t4):
         settle_splits(client, text, tables.template, t2, t3, t4, findings)
         read_table3(client, text, tables.template, t3, findings)
+        read_table4_prose(client, text, t4, findings)
 
 
 def needs_help(t2: Table2, t3: Table3 | None, t4: Table4) -> bool:
     """True when some table is not settled by the rules alone."""
     if t3 is None or any(r.status in ("ambiguous", "unreadable", "absent") for r in t3.rows.values()):
         return True
-    if t4.status in ("ambiguous",):
+    if t4.status in ("ambiguous",) or table4_open(t4):
         return True
     return any(i.status == "ambiguous" for i in t2.items.values())
 
@@ -150,6 +152,58 @@ def read_table3(client: Any, text: str, template: TemplateId, t3: Table3 | None,
         row.chosen = [Piece(v, -1, -1, "llm") for v in answer.values[key]]
         row.status = "ok"
         row.note = msg("llm_read_row", evidence=evidence[:120])
+
+
+def table4_open(t4: Table4) -> bool:
+    """表四 not wholly read by the rules (cells not found, or no reading) in a section that has
+    one: its sentences may state what the table does not."""
+    if t4.section_span is None or t4.status == "ambiguous":
+        return False
+    return t4.chosen is None or any(p.method == "absent_cell" for p in t4.chosen)
+
+
+def read_table4_prose(client: Any, text: str, t4: Table4, findings: list[Finding]) -> None:
+    """表四 the rules could not read wholly: the model reads section 四's sentences. A number it
+    gives fills a cell only where the grounding finds it printed in its cited sentence as that
+    cell, and only a cell the rules did not read (their reading is kept where the two differ)."""
+    if not table4_open(t4) or t4.section_span is None:
+        return
+    try:
+        prose = llm_table4_prose(client, text, *t4.section_span)
+    except LLMError as e:
+        findings.append(_could_not_help("表四", e))
+        return
+    if not prose.cells and not prose.dropped:
+        return
+    base = t4.chosen
+    chosen: list[Piece] = []
+    used: list[str] = []
+    for i, (group, col) in enumerate((g, c) for g in REVIEW_ROWS for c in range(5)):
+        rules = base[i] if base is not None else None
+        got = prose.cells.get((group, col))
+        if rules is not None and rules.method != "absent_cell":
+            chosen.append(rules)
+            if got is not None and got[0] != rules.value:
+                findings.append(Finding(
+                    rule="llm_disagrees", severity="info",
+                    message=f"表四 {REVIEW_ROWS[group]} {REVIEW_COLUMNS[col]}: the language model reads "
+                            f"{got[0]} where the rules read {rules.value} beside its words; the rules' reading kept"))
+        elif got is not None:
+            chosen.append(Piece(got[0], got[1][0], got[1][1], "llm"))
+            used.append(f"{REVIEW_ROWS[group]} {REVIEW_COLUMNS[col]} {got[0]}")
+        else:
+            chosen.append(Piece(0, -1, -1, "absent_cell"))
+    for why in prose.dropped:
+        findings.append(Finding(rule="llm_ungrounded", severity="info", message=f"表四: the model's {why}; not used"))
+    if not used:
+        return
+    t4.chosen, t4.candidates, t4.status = chosen, [chosen], "ok"
+    if t4.arrangement in ("", "row") and base is None:
+        t4.arrangement = "prose"
+    note = (f"{len(used)} cell(s) read by the language model from the section's sentences, each "
+            "found printed in the sentence it cited beside its column's words")
+    t4.note = f"{t4.note}; {note}" if t4.note else note
+    findings.append(Finding(rule="llm_table4_prose", severity="info", message=f"表四: {note}: {'; '.join(used)}"))
 
 
 _PROSE_TO_CELL = {

@@ -6,6 +6,8 @@
                    reading has; the choice is used only when one clause of it ties such a number
                    (stated with its unit) to a word of its row and a word of its column
     table rows     the row's non-zero numbers stand, in order, on the line(s) of its row label
+    表四 prose     each count is printed in the sentence the model cites, with its unit, beside a
+                   word of its column, after the name of its own group
 
 A check here never trusts the model's own account of where it read a value: it looks the value
 up in the source text.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any, Sequence
 
+from ..rules.table4_prose import COUNT_PHRASE, GROUP_NAMES, RESULT_WORDS, chinese_count
 from ..template import TemplateId
 
 _WS = re.compile(r"\s+")
@@ -259,3 +262,37 @@ def _strip_label_digits(window: str) -> str:
 def _subsequence(wanted: list[int], found: list[float]) -> bool:
     it = iter(found)
     return all(any(f == w for f in it) for w in wanted)
+
+
+# ---------------------------------------------------------------- 表四 told in sentences
+
+_T4_CLAUSE_END = re.compile(r"[，,。；;、：:（）()\n]")
+_T4_TOTAL_WORDS = re.compile(r"共\s*计|合\s*计|总\s*计|共")
+
+
+def table4_cell_span(text: str, sentence: tuple[int, int], group: str, col: int,
+                     value: int) -> tuple[int, int] | None:
+    """Where the sentence text[sentence[0]:sentence[1]] prints `value` as the count of 表四 cell
+    (`group`, `col`), or None: a count with its unit ('1件', '两件') alone in its clause with a
+    word of its column ('结果维持1件', '1件结果维持'; for 总计 the group's name or 共/合计 before
+    it), and the group named last before it in the text is `group` (a number after '行政诉讼'
+    alone belongs to neither kind of lawsuit)."""
+    a, b = sentence
+    for m in COUNT_PHRASE.finditer(text, a, b):
+        if chinese_count(m.group("n")) != value:
+            continue
+        left = max((c.end() for c in _T4_CLAUSE_END.finditer(text, a, m.start())), default=a)
+        stop = _T4_CLAUSE_END.search(text, m.end(), b)
+        right = stop.start() if stop else b
+        if len(COUNT_PHRASE.findall(text, left, right)) != 1:
+            continue    # two counts in one clause: which one is the column's is not said
+        before, clause = text[left:m.start()], text[left:right]
+        if col < 4:
+            if not RESULT_WORDS[col].search(clause):
+                continue
+        elif not (GROUP_NAMES.search(before) or _T4_TOTAL_WORDS.search(before)):
+            continue
+        named = [g.lastgroup for g in GROUP_NAMES.finditer(text, 0, m.start())]
+        if named and named[-1] == group:
+            return m.start("n"), m.end("n")
+    return None

@@ -1,4 +1,5 @@
-"""What the model is asked: 表三 rows, a choice among a digit run's splits, prose figures.
+"""What the model is asked: 表三 rows, a choice among a digit run's splits, prose figures, 表四
+told in sentences.
 
 Each task sends a small, scoped request and checks the answer before returning it: table rows
 must add up (re-asked when they do not), and every value must be grounded in the source by the
@@ -13,7 +14,8 @@ from typing import Annotated, Callable, Optional
 from pydantic import BaseModel, Field, create_model
 
 from ..errors import LLMAnswerError
-from ..template import APPLICANT_COLUMNS, TemplateId, application_rows
+from ..rules.table4_prose import COUNT_PHRASE, GROUP_NAMES, RESULT_WORDS, chinese_count
+from ..template import APPLICANT_COLUMNS, REVIEW_COLUMNS, REVIEW_ROWS, TemplateId, application_rows
 from .client import LLMClient
 from .grounding import (
     PROSE_CUES,
@@ -27,12 +29,15 @@ from .grounding import (
     label_lines,
     number_near,
     squash,
+    table4_cell_span,
     token_in,
 )
 
 TABLE3_PROMPT = "table3.v1"
 SPLIT_PROMPT = "split_choice.v2"
 PROSE_PROMPT = "prose_figures.v1"
+TABLE4_PROSE_PROMPT = "table4_prose.v1"
+REVIEW_GROUP_KEYS = tuple(REVIEW_ROWS)
 
 # ---------------------------------------------------------------- sentences
 
@@ -298,3 +303,125 @@ def llm_table3(client: LLMClient, section_text: str, template: TemplateId,
             out.values[k] = row
             out.evidence[k] = ground_row(section_text, labels[k], row)
     return out
+
+
+# ---------------------------------------------------------------- 表四 told in sentences
+
+
+class _Group4(BaseModel):
+    """One group's answer. The total comes first, as sentences state it first ('复议2件，其中
+    结果维持1件…'): asked last, the small model copied a result into it."""
+
+    sentence: int = Field(description="写明这一组数字的句子编号；没有写到这一组则为 0")
+    total: int = Field(description="这一组的总件数")
+    upheld: int = Field(description="结果维持（件）")
+    corrected: int = Field(description="结果纠正（件）")
+    other: int = Field(description="其他结果（件）")
+    pending: int = Field(description="尚未审结（件）")
+
+
+# how each group is named to the model
+_T4_GROUP_NAMES = {"review": "行政复议", "litigation_direct": "行政诉讼中未经复议直接起诉的",
+                   "litigation_after_review": "行政诉讼中复议后起诉的"}
+
+
+_T4_FIELDS = ("upheld", "corrected", "other", "pending", "total")   # the record's column order
+
+
+class Table4Prose(BaseModel):
+    """The cells of 表四 the model read from the section's sentences and the grounding kept:
+    (group, column) -> (value, span of the number in the text given). Dropped answers say why."""
+
+    cells: dict[tuple[str, int], tuple[int, tuple[int, int]]] = Field(default_factory=dict)
+    dropped: list[str] = Field(default_factory=list)
+    answer: dict[str, list[int]] = Field(default_factory=dict)   # the model's numbers, as given
+
+
+_T4_SENTENCE = re.compile(r"[^。；;！？!?\n]+[。；;！？!?]?")
+def table4_sentences(text: str, start: int, end: int, max_sentences: int = 12) -> list[Sentence]:
+    """The sentences of section 四 (text[start:end]) stating a count with its unit beside the
+    name of a review or a lawsuit (a flattened table's digits have no unit)."""
+    out: list[Sentence] = []
+    for m in _T4_SENTENCE.finditer(text, start, end):
+        s = m.group(0).strip()
+        if s and COUNT_PHRASE.search(s) and re.search(r"复议|诉讼|起诉", s):
+            lead = len(m.group(0)) - len(m.group(0).lstrip())
+            out.append(Sentence(text=s, start=m.start() + lead, end=m.start() + lead + len(s)))
+    return out[:max_sentences]
+
+
+def llm_table4_prose(client: LLMClient, text: str, start: int, end: int) -> Table4Prose:
+    """表四 told in sentences (section 四 is text[start:end]), one request per group over the
+    sentences that may speak of it: the group's five counts and the sentence they were read
+    from, re-asked when a number is not in the cited sentence or the 总计 is not the sum of the
+    results. A number is kept only where grounding.table4_cell_span finds it printed in that
+    sentence as that cell (a 0 the sentence does not print is "not stated", never a zero).
+    A group whose answer stays unusable is left unread, saying why. Raises LLMTransportError."""
+    out = Table4Prose()
+    for group in REVIEW_GROUP_KEYS:
+        sentences = group_passages(text, start, end, group)
+        if not sentences:
+            continue
+        try:
+            g = _ask_group(client, group, sentences)
+        except LLMAnswerError as e:
+            out.dropped.append(f"answer for {group} unusable: {e.reason}: {'; '.join(e.failed_checks) or e}")
+            continue
+        values = [getattr(g, f) for f in _T4_FIELDS]
+        out.answer[group] = values
+        if g.sentence == 0:
+            continue
+        sent = sentences[g.sentence - 1]
+        for col, v in enumerate(values):
+            span = table4_cell_span(text, (sent.start, sent.end), group, col, v)
+            if span is not None:
+                out.cells[(group, col)] = (v, span)
+            elif v:
+                out.dropped.append(f"{group} {REVIEW_COLUMNS[col]} {v}: not printed as that cell in “{sent.text[:60]}”")
+    return out
+
+
+def group_passages(text: str, start: int, end: int, group: str) -> list[Sentence]:
+    """The passages of section 四's sentences that speak of one group: each from a mention of
+    the group's name to the next group's name or the sentence's end ('未经复议直接起诉5件（结果维持
+    4件…），'). The small model reads one such passage exactly; given the whole sentence it mixes
+    the groups' numbers."""
+    out: list[Sentence] = []
+    for sent in table4_sentences(text, start, end):
+        names = list(GROUP_NAMES.finditer(text, sent.start, sent.end))
+        for i, m in enumerate(names):
+            if m.lastgroup != group:
+                continue
+            stop = names[i + 1].start() if i + 1 < len(names) else sent.end
+            passage = text[m.start():stop].strip()
+            if COUNT_PHRASE.search(passage) or re.search(r"未发生|没有|无", passage):
+                out.append(Sentence(text=passage, start=m.start(), end=m.start() + len(passage)))
+    return out
+
+
+def _ask_group(client: LLMClient, group: str, sentences: list[Sentence]) -> _Group4:
+    """One group's five counts and its sentence, re-asked while a number is not in the cited
+    sentence or the 总计 is not the sum of the four results."""
+    def check(g: _Group4) -> list[str]:
+        v = [getattr(g, f) for f in _T4_FIELDS]
+        if g.sentence == 0:
+            return []
+        if not 1 <= g.sentence <= len(sentences):
+            return [f"句子编号 {g.sentence} 不存在（应为 1 到 {len(sentences)}，没有写到填 0）"]
+        out = []
+        missing = [str(x) for x in v if x and not _count_in(sentences[g.sentence - 1].text, x)]
+        if missing:
+            out.append(f"第 {g.sentence} 句里没有数字 {'、'.join(missing)}")
+        states_results = any(rx.search(sentences[g.sentence - 1].text) for rx in RESULT_WORDS)
+        if (any(v[:4]) or states_results) and sum(v[:4]) != v[4]:
+            out.append(f"结果维持+结果纠正+其他结果+尚未审结 = {sum(v[:4])}，与总计 {v[4]} 不相等")
+        return out
+
+    numbered = "\n".join(f"[{i}] {s.text}" for i, s in enumerate(sentences, 1))
+    return client.ask(TABLE4_PROSE_PROMPT, {"sentences": numbered, "group": _T4_GROUP_NAMES[group]},
+                      _Group4, check, purpose=f"table4_prose:{group}")
+
+
+def _count_in(sentence: str, value: int) -> bool:
+    return any(chinese_count(m.group("n")) == value for m in COUNT_PHRASE.finditer(sentence)) \
+        or token_in(sentence, value)

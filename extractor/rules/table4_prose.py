@@ -22,7 +22,7 @@ GROUP_NAMES = re.compile(
     r"|(?P<litigation_direct>(?:未\s*经\s*(?:行\s*政\s*)?复\s*议\s*)?直\s*接\s*(?:起\s*诉|向\s*(?:人\s*民\s*)?法\s*院\s*(?:提\s*起\s*)?(?:行\s*政\s*)?(?:诉\s*讼|起\s*诉)))"
     r"|(?P<review>" + loose("行政复议") + r")"
     r"|(?P<litigation>" + loose("行政诉讼") + r")")
-# the result columns, as sentences name them
+# the result columns, as sentences name them (the fifth, 总计, as 共/合计)
 _RESULTS: list[tuple[int, re.Pattern[str]]] = [
     (0, re.compile(r"(?:结\s*果\s*)?维\s*持(?:\s*原\s*(?:行\s*政\s*行\s*为|决\s*定|答\s*复|处\s*理))?")),
     (1, re.compile(r"(?:结\s*果\s*)?(?:被\s*)?纠\s*正")),
@@ -30,9 +30,12 @@ _RESULTS: list[tuple[int, re.Pattern[str]]] = [
     (3, re.compile(r"(?:尚\s*未\s*审\s*结|未\s*审\s*结|尚\s*在\s*审\s*理\s*中?|正\s*在\s*审\s*理\s*中?|审\s*理\s*中)")),
     (4, re.compile(r"(?:共\s*计|合\s*计|总\s*计|共)")),
 ]
+RESULT_WORDS = [rx for _, rx in _RESULTS[:4]]
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
               "八": 8, "九": 9}
 _COUNT = r"(?P<n>\d+|[零〇一二两三四五六七八九十]{1,3})\s*(?:件|起|宗|个|例|次)"
+# a count as sentences print it, with its unit: '2件', '两起'
+COUNT_PHRASE = re.compile(r"(?<![\d零〇一二两三四五六七八九十])" + _COUNT)
 # what may stand between a group's name and its number ('被申请行政复议的案件共计2件'), and
 # between a result's name and its number ('维持原行政行为的1件'); never a line break
 _BETWEEN = r"[ \t]*\n?[ \t]*"
