@@ -1,11 +1,17 @@
-"""A model's choice among the readings of a glued run is used only with real evidence."""
+"""A model's answer is used only with real evidence: its choice among the readings of a glued run,
+the 表四 counts it reads from sentences."""
 
 from __future__ import annotations
 
+import json
 import re
 
-from extractor.llm.grounding import choice_grounded, table2_cues
+import pytest
+
+from extractor.llm.grounding import choice_grounded, table2_cues, table4_cell_span
+from extractor.rules.table4_prose import COUNT_PHRASE, chinese_count
 from tests.dev_reports import DEV
+from tests.table4_prose_variants import GROUPS, PHRASINGS, with_section4
 
 CUES = table2_cues("normative_documents", 3, "行政规范性文件", "2021")
 READINGS = [[1, 1, 29], [1, 12, 9], [11, 2, 9]]   # dev/021 prints 行政规范性文件 as '1129'
@@ -39,3 +45,33 @@ def test_the_table_itself_and_zeros_are_no_evidence() -> None:
     readings = [[6, 0, 51], [60, 5, 1]]
     assert not choice_grounded(sentence, CUES, readings, 0)
     assert not choice_grounded("本年废止行政规范性文件0件。", CUES, [[6, 0, 51], [6, 1, 50]], 0)
+
+
+# ---- 表四 told in sentences: a number is a cell's only where it is printed as that cell
+
+
+@pytest.mark.parametrize("phrasing", ["as published", *PHRASINGS])
+@pytest.mark.parametrize("n", ["012", "014"])
+def test_table4_prose_numbers_are_grounded_only_as_their_own_cell(n: str, phrasing: str) -> None:
+    rl = json.loads((DEV / n / "gold.json").read_text(encoding="utf-8"))["review_litigation"]
+    text = with_section4(n, PHRASINGS[phrasing](rl)) if phrasing in PHRASINGS else \
+        (DEV / n / "derived-variant-table4-narrative.md").read_text(encoding="utf-8")
+    a = text.index("四、政府信息公开行政复议")
+    b = text.index("五、", a)
+    printed = {chinese_count(m.group("n")) for m in COUNT_PHRASE.finditer(text, a, b)}
+    for g in GROUPS:
+        for c in range(5):
+            span = table4_cell_span(text, (a, b), g, c, rl[g][c])
+            assert span is not None and chinese_count(text[span[0]:span[1]]) == rl[g][c], (g, c)
+            # any other number of the section (another group's, another column's) is not this cell
+            for w in printed - {rl[g][c]}:
+                assert table4_cell_span(text, (a, b), g, c, w) is None, (g, c, w)
+
+
+def test_a_result_after_the_group_name_is_not_its_total() -> None:
+    # the total is not stated: '行政复议…1件' here counts the 维持 result only
+    text = "四、政府信息公开行政复议、行政诉讼情况\n本年度被申请行政复议结果维持1件，结果纠正1件。\n"
+    whole = (0, len(text))
+    assert table4_cell_span(text, whole, "review", 0, 1) is not None
+    assert table4_cell_span(text, whole, "review", 4, 1) is None
+    assert table4_cell_span(text, whole, "review", 4, 2) is None

@@ -275,7 +275,7 @@ def table4_cell_span(text: str, sentence: tuple[int, int], group: str, col: int,
     """Where the sentence text[sentence[0]:sentence[1]] prints `value` as the count of 表四 cell
     (`group`, `col`), or None: a count with its unit ('1件', '两件') alone in its clause with a
     word of its column ('结果维持1件', '1件结果维持'; for 总计 the group's name or 共/合计 before
-    it), and the group named last before it in the text is `group` (a number after '行政诉讼'
+    it and no result's word), and the group named last before it in the text is `group` (a number after '行政诉讼'
     alone belongs to neither kind of lawsuit)."""
     a, b = sentence
     for m in COUNT_PHRASE.finditer(text, a, b):
@@ -290,8 +290,9 @@ def table4_cell_span(text: str, sentence: tuple[int, int], group: str, col: int,
         if col < 4:
             if not RESULT_WORDS[col].search(clause):
                 continue
-        elif not (GROUP_NAMES.search(before) or _T4_TOTAL_WORDS.search(before)):
-            continue
+        elif any(rx.search(clause) for rx in RESULT_WORDS) or not (
+                GROUP_NAMES.search(before) or _T4_TOTAL_WORDS.search(before)):
+            continue    # a total: named by its group or 共/合计, never in a result's clause
         named = [g.lastgroup for g in GROUP_NAMES.finditer(text, 0, m.start())]
         if named and named[-1] == group:
             return m.start("n"), m.end("n")

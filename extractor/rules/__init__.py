@@ -48,7 +48,9 @@ def read_tables(text: str, title: str | None, source: str) -> Tables:
     """Read the three tables and the title's agency and year from normalised text."""
     t3 = extract_table3(text)
     t2 = extract_table2(text, t3.span[0] if t3 else None)
-    t4 = extract_table4(text, t3.span[1] if t3 else t2.span[1])
+    # without 表三 (a report telling it in sentences) 表二's span runs to the end: look for
+    # section 四 from 表二's start instead
+    t4 = extract_table4(text, t3.span[1] if t3 else t2.span[0])
     template = _template(text, t2, t3)
     if t2.template is None and template == "2019":
         # no 表二 header to tell: read its rows as the template the report otherwise follows
