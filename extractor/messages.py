@@ -113,6 +113,9 @@ CATALOG: dict[str, tuple[str, str]] = {
     "numbers_before_first_label": ("第一行标签之前已印有数字：原文可能把每行的数字印在标签之前，各行可能错位",
                                    "numbers are printed just before the first row label: the text may put each "
                                    "row's numbers before its label, so rows may be shifted"),
+    "t2_numbers_before_label": ("从其子表读取：数字印在第二十条小标题与行标签之间，而不在标签之后",
+                                "read from its sub-table: the numbers stand between the 第二十条 heading "
+                                "and the row label, not after it"),
     "placed_in_sequence": ("按数字在表中的位置、以原文印出的次序读取（各行连印，逐列）：其旁没有印出行标签",
                            "numbers read by their place in the table, in the order the text prints them (rows "
                            "together, column by column): no row label is printed beside them"),

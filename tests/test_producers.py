@@ -217,3 +217,15 @@ def test_wrapped_labels_read_as_printed(printed: str, wrapped: str) -> None:
     assert r.record is not None and r.record["applications"] == GOLD["applications"]
     assert r.status == "accepted", r.reasons
 
+
+
+def test_table2_numbers_printed_before_their_label_are_placed_and_named() -> None:
+    # reading-order text of a one-row sub-table: header, number, then the label
+    text = _raw()
+    assert "行政许可\n\n447228\n" in text
+    text = text.replace("行政许可\n\n447228\n", "447228\n\n行政许可\n")
+    r = extract_bytes(text.encode("utf-8"), RAW.name, SETTINGS)
+    assert r.record is not None and r.record["active_disclosure"]["licensing_decisions"] == 447228
+    assert _methods(r, "active_disclosure.licensing_decisions") == {"position"}
+    named = {c for f in r.findings if f.severity == "review" for c in f.cells}
+    assert "active_disclosure.licensing_decisions" in named

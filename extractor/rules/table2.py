@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Callable, Literal
 
-from ..messages import Message
+from ..messages import Message, msg
 from .labels import loose
 from .split import Piece, plausible, read_cells
 from .tokens import Token, row_tokens, trim_empty
@@ -37,6 +37,7 @@ class Item:
     chosen: list[Piece] | None = None
     status: FieldStatus = "ok"
     note: Message | None = None
+    displaced: bool = False  # its numbers stand before the label, in its sub-table
 
 
 @dataclass
@@ -122,12 +123,36 @@ def extract_table2(text: str, table3_start: int | None, template_hint: Literal["
     for i, (_a, b, key) in enumerate(hits):
         seg_end = hits[i + 1][0] if i + 1 < len(hits) else end
         items[key].tokens = trim_empty(row_tokens(text, b, seg_end, stop_at_text=True), items[key].n)
+    for a, _b, key in hits:
+        _numbers_before_label(text, start, a, items[key], [h for h in hits if h[2] != key])
     table = Table2(template=template, items=items, span=(start, end))
     money_key = "procurement" if template == "2019" else "fees_wan_yuan"
     table.amount_unit = _amount_unit(text, items[money_key], start, end)
     for key, item in items.items():
         _settle(item, _accept_for(key))
+        if item.displaced and item.chosen is not None:
+            item.chosen = [Piece(p.value, p.start, p.end, "position") for p in item.chosen]
+            item.note = msg("t2_numbers_before_label")
     return table
+
+
+def _numbers_before_label(text: str, start: int, label_start: int, item: Item,
+                          others: list[tuple[int, int, str]]) -> None:
+    """Reading-order text can print a one-row sub-table's numbers before its label, just after
+    the header ('本年处理决定数量 ⏎ 550 ⏎ 行政许可'). A row with no numbers after its label takes
+    those, when no other row's label stands between its 第二十条 heading and it, and they are
+    exactly its cells (method "position": no label beside them)."""
+    if any(t.kind != "blank" or t.text for t in item.tokens):
+        return
+    heads = [m for m in _ARTICLE_20.finditer(text, start, label_start)]
+    if not heads:
+        return
+    head_end = heads[-1].end()
+    if any(head_end < a < label_start for a, _b, _k in others):
+        return
+    before = trim_empty(row_tokens(text, head_end, label_start), item.n)
+    if len(before) == item.n and all(t.kind in ("cell", "run") for t in before):
+        item.tokens, item.displaced = before, True
 
 
 def _amount_unit(text: str, item: Item, start: int, end: int) -> Literal["万元", "元"]:
