@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from ..errors import LLMError, LLMOutputError
-from ..messages import msg
+from ..messages import Message, msg
 from ..result import Finding
 from ..rules import Tables
 from ..rules.labels import loose
@@ -177,7 +177,7 @@ def read_table4_prose(client: Any, text: str, t4: Table4, findings: list[Finding
         return
     base = t4.chosen
     chosen: list[Piece] = []
-    used: list[str] = []
+    used: list[Message] = []
     for i, (group, col) in enumerate((g, c) for g in REVIEW_ROWS for c in range(5)):
         rules = base[i] if base is not None else None
         got = prose.cells.get((group, col))
@@ -185,25 +185,26 @@ def read_table4_prose(client: Any, text: str, t4: Table4, findings: list[Finding
             chosen.append(rules)
             if got is not None and got[0] != rules.value:
                 findings.append(Finding(
-                    rule="llm_disagrees", severity="info",
-                    message=f"表四 {REVIEW_ROWS[group]} {REVIEW_COLUMNS[col]}: the language model reads "
-                            f"{got[0]} where the rules read {rules.value} beside its words; the rules' reading kept"))
+                    rule="llm_disagrees", severity="info", code="llm_table4_disagrees",
+                    params={"group": REVIEW_ROWS[group], "column": REVIEW_COLUMNS[col], "llm": got[0],
+                            "rules": int(rules.value)}))
         elif got is not None:
             chosen.append(Piece(got[0], got[1][0], got[1][1], "llm"))
-            used.append(f"{REVIEW_ROWS[group]} {REVIEW_COLUMNS[col]} {got[0]}")
+            used.append(msg("llm_table4_cell", group=REVIEW_ROWS[group], column=REVIEW_COLUMNS[col], value=got[0]))
         else:
             chosen.append(Piece(0, -1, -1, "absent_cell"))
     for why in prose.dropped:
-        findings.append(Finding(rule="llm_ungrounded", severity="info", message=f"表四: the model's {why}; not used"))
+        findings.append(Finding(rule="llm_ungrounded", severity="info", code="llm_table4_dropped",
+                                params={"why": why}))
     if not used:
         return
     t4.chosen, t4.candidates, t4.status = chosen, [chosen], "ok"
     if t4.arrangement in ("", "row") and base is None:
         t4.arrangement = "prose"
-    note = (f"{len(used)} cell(s) read by the language model from the section's sentences, each "
-            "found printed in the sentence it cited beside its column's words")
-    t4.note = f"{t4.note}; {note}" if t4.note else note
-    findings.append(Finding(rule="llm_table4_prose", severity="info", message=f"表四: {note}: {'; '.join(used)}"))
+    note = msg("llm_table4_prose", n=len(used))
+    t4.note = msg("notes", items=[t4.note, note]) if t4.note else note
+    findings.append(Finding(rule="llm_table4_prose", severity="info", code="llm_table4_prose_cells",
+                            params={"note": note, "cells": used}))
 
 
 _PROSE_TO_CELL = {

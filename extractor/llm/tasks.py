@@ -14,6 +14,7 @@ from typing import Annotated, Callable, Optional
 from pydantic import BaseModel, Field, create_model
 
 from ..errors import LLMAnswerError
+from ..messages import Message, msg
 from ..rules.table4_prose import COUNT_PHRASE, GROUP_NAMES, RESULT_WORDS, chinese_count
 from ..template import APPLICANT_COLUMNS, REVIEW_COLUMNS, REVIEW_ROWS, TemplateId, application_rows
 from .client import LLMClient
@@ -333,7 +334,7 @@ class Table4Prose(BaseModel):
     (group, column) -> (value, span of the number in the text given). Dropped answers say why."""
 
     cells: dict[tuple[str, int], tuple[int, tuple[int, int]]] = Field(default_factory=dict)
-    dropped: list[str] = Field(default_factory=list)
+    dropped: list[Message] = Field(default_factory=list)     # why an answer was not used
     answer: dict[str, list[int]] = Field(default_factory=dict)   # the model's numbers, as given
 
 
@@ -365,7 +366,8 @@ def llm_table4_prose(client: LLMClient, text: str, start: int, end: int) -> Tabl
         try:
             g = _ask_group(client, group, sentences)
         except LLMAnswerError as e:
-            out.dropped.append(f"answer for {group} unusable: {e.reason}: {'; '.join(e.failed_checks) or e}")
+            out.dropped.append(msg("llm_table4_group_unusable", group=REVIEW_ROWS[group], reason=e.reason,
+                                   error="; ".join(e.failed_checks) or str(e)))
             continue
         values = [getattr(g, f) for f in _T4_FIELDS]
         out.answer[group] = values
@@ -377,7 +379,8 @@ def llm_table4_prose(client: LLMClient, text: str, start: int, end: int) -> Tabl
             if span is not None:
                 out.cells[(group, col)] = (v, span)
             elif v:
-                out.dropped.append(f"{group} {REVIEW_COLUMNS[col]} {v}: not printed as that cell in “{sent.text[:60]}”")
+                out.dropped.append(msg("llm_table4_not_printed", group=REVIEW_ROWS[group], column=REVIEW_COLUMNS[col],
+                                       value=v, sentence=sent.text[:60]))
     return out
 
 
