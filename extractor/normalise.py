@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from array import array
+from bisect import bisect_right
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 # one source character -> one replacement (possibly empty); offsets are kept by `origin`
 _CHAR_MAP: dict[str, str] = {
@@ -55,12 +60,88 @@ def _fold(ch: str) -> str | None:
     return _ENCLOSED.get(ch)
 
 
+class OffsetMap(Sequence[int]):
+    """The source offset of every normalised character (and, last, the source's length), kept
+    as runs over which `origin[k] = k + delta`: a few runs per line, not one int per character.
+
+    Reads like the sequence of offsets it stands for (len, indexing, iteration)."""
+
+    __slots__ = ("_deltas", "_len", "_starts")
+
+    def __init__(self, starts: array[int], deltas: array[int], length: int):
+        self._starts, self._deltas, self._len = starts, deltas, length
+
+    def __len__(self) -> int:
+        return self._len
+
+    @overload
+    def __getitem__(self, k: int) -> int: ...
+
+    @overload
+    def __getitem__(self, k: slice) -> list[int]: ...
+
+    def __getitem__(self, k: int | slice) -> int | list[int]:
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(self._len))]
+        if k < 0:
+            k += self._len
+        if not 0 <= k < self._len:
+            raise IndexError("offset map index out of range")
+        return k + self._deltas[bisect_right(self._starts, k) - 1]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, OffsetMap):
+            return (self._len, self._starts, self._deltas) == (other._len, other._starts, other._deltas)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self._len, self._starts.tobytes(), self._deltas.tobytes()))
+
+    def __repr__(self) -> str:
+        return f"OffsetMap({self._len} offsets in {len(self._starts)} runs)"
+
+
+class _Builder:
+    """Collects the normalised text as chunks and its offset map as runs."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.chunks: list[str] = []
+        self.starts: array[int] = array("q")
+        self.deltas: array[int] = array("q")
+        self.length = 0
+
+    def _at(self, delta: int) -> None:
+        # the character about to be written at `length` comes from source offset length + delta
+        if not self.deltas or self.deltas[-1] != delta:
+            self.starts.append(self.length)
+            self.deltas.append(delta)
+
+    def copy(self, a: int, b: int) -> None:
+        """source[a:b] as it is."""
+        if b > a:
+            self._at(a - self.length)
+            self.chunks.append(self.source[a:b])
+            self.length += b - a
+
+    def put(self, rep: str, i: int) -> None:
+        """`rep` in place of the source character at i (every character of it points to i)."""
+        for _ in rep:
+            self._at(i - self.length)
+            self.length += 1
+        self.chunks.append(rep)
+
+    def done(self) -> tuple[str, OffsetMap]:
+        self._at(len(self.source) - self.length)
+        return "".join(self.chunks), OffsetMap(self.starts, self.deltas, self.length + 1)
+
+
 @dataclass(frozen=True)
 class NormText:
     """Normalised text plus, for each of its characters, the offset of the source character."""
 
     text: str
-    origin: tuple[int, ...]  # len(text) + 1 entries; the last is len(source)
+    origin: OffsetMap  # len(text) + 1 entries; the last is len(source)
     # private-use code points left as they are (a font's own encoding: the glyph they show is
     # unknown), with how often each occurs
     private_use: dict[str, int] = field(default_factory=dict)
@@ -72,6 +153,22 @@ class NormText:
         return self.origin[start], self.origin[end - 1] + 1
 
 
+# the characters `normalise` may change: everything but plain ASCII and unified ideographs, and
+# of ASCII the ones _CHAR_MAP names and '&' (an HTML entity)
+_SPECIAL = re.compile("[" + re.escape("".join(c for c in _CHAR_MAP if c.isascii())) + "&]"
+                      + "|[^\\x00-\\x7f\\u4e00-\\u9fff]")
+
+
+def _replacement(ch: str) -> str:
+    rep = _CHAR_MAP.get(ch)
+    if rep is not None:
+        return rep
+    folded = _fold(ch)
+    if folded is None:
+        return ch
+    return "".join(_CHAR_MAP.get(r, r) for r in folded)
+
+
 def normalise(source: str) -> NormText:
     """Full-width digits to ASCII, NBSP/ideographic space to space, zero-width characters and
     leftover HTML space entities removed, ASCII parentheses to full-width (the template's labels),
@@ -79,34 +176,32 @@ def normalise(source: str) -> NormText:
     compatibility ideographs), vertical presentation forms and enclosed ordinals (㈠, ⑴, ⒈) to
     what they stand for. Line
     breaks and TABs (cell boundaries) are kept."""
-    out: list[str] = []
-    origin: list[int] = []
+    out = _Builder(source)
     private: Counter[str] = Counter()
-    i, n = 0, len(source)
-    while i < n:
-        ch = source[i]
+    seen: dict[str, str] = {}
+    pos = 0  # source[pos:] not written yet; characters left as they are written in one slice
+    for m in _SPECIAL.finditer(source):
+        i = m.start()
+        if i < pos:
+            continue  # inside an entity already written
+        ch = m.group()
         if ch == "&":
             ent = next((e for e in _ENTITIES if source.startswith(e, i)), None)
             if ent:
-                out.append(" ")
-                origin.append(i)
-                i += len(ent)
-                continue
-        rep = _CHAR_MAP.get(ch)
+                out.copy(pos, i)
+                out.put(" ", i)
+                pos = i + len(ent)
+            continue
+        rep = seen.get(ch)
         if rep is None:
-            if ch.isascii() or "\u4e00" <= ch <= "\u9fff":
-                rep = ch
-            else:
-                rep = _fold(ch)
-                if rep is None:
-                    rep = ch
-                    if _is_private_use(ord(ch)):
-                        private[ch] += 1
-                else:
-                    rep = "".join(_CHAR_MAP.get(r, r) for r in rep)
-        for r in rep:
-            out.append(r)
-            origin.append(i)
-        i += 1
-    origin.append(n)
-    return NormText("".join(out), tuple(origin), dict(private))
+            rep = seen[ch] = _replacement(ch)
+        if rep == ch:
+            if _is_private_use(ord(ch)):
+                private[ch] += 1
+            continue
+        out.copy(pos, i)
+        out.put(rep, i)
+        pos = i + 1
+    out.copy(pos, len(source))
+    text, origin = out.done()
+    return NormText(text, origin, dict(private))

@@ -51,3 +51,20 @@ def test_private_use_code_points_are_kept_and_reported() -> None:
     assert found and "U+E0A1" in found[0].message
     assert r.status == "review" or r.record == extract_bytes(text.encode("utf-8"), "report.txt",
                                                              SETTINGS).record
+
+
+def test_offsets_stay_exact_over_a_long_text_with_removed_and_expanded_characters() -> None:
+    # CRLF line ends removed, entities shrunk, ㈠ expanded: every character still points to its own
+    text = (DEV / "000" / "report.txt").read_text(encoding="utf-8")
+    source = (text.replace("\n", "\r\n").replace("（一）", "㈠").replace("(一)", "㈠").replace(" ", "&nbsp;") * 20)
+    norm = normalise(source)
+    assert len(norm.origin) == len(norm.text) + 1 and norm.origin[-1] == len(source)
+    assert list(norm.origin) == [norm.origin[k] for k in range(len(norm.origin))]
+    for k, ch in enumerate(norm.text):
+        src = source[norm.origin[k]]
+        assert ch in normalise(src).text or (ch == " " and source.startswith("&nbsp;", norm.origin[k])), \
+            (k, ch, src)
+    assert all(a <= b for a, b in zip(norm.origin, norm.origin[1:], strict=False))
+    assert "㈠" in source
+    k = next(k for k in range(len(norm.text)) if source[norm.origin[k]] == "㈠")
+    assert norm.text[k:k + 3] == "（一）" and norm.source_span(k, k + 3) == (norm.origin[k], norm.origin[k] + 1)
