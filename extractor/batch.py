@@ -223,6 +223,9 @@ def _run(roots: Sequence[str | Path], settings: Settings, config: ExtractionConf
                 return None
             pending = _Pending(item.name, item.data, sha)
             claimed = st.claim(store, sha, config.key, run_id=run_id, ttl_s=claim_ttl)
+            # a parallel run may have stored it and dropped its claim between our look and our claim
+            if claimed and done_already(item.name, sha, len(item.data)):
+                return None
             if not claimed and sum(len(p.data) for p in deferred) + len(item.data) <= _DEFER_BYTES:
                 deferred.append(pending)      # a parallel run is extracting it: take its result later
                 return None
@@ -239,6 +242,9 @@ def _run(roots: Sequence[str | Path], settings: Settings, config: ExtractionConf
                 elif not st.claim_active(store, p.sha, config.key) and \
                         st.claim(store, p.sha, config.key, run_id=run_id, ttl_s=claim_ttl):
                     deferred.remove(p)
+                    if done_already(p.name, p.sha, len(p.data)):   # stored just before our claim
+                        state.shared += 1
+                        continue
                     waiting.setdefault(p.sha, [])
                     return p
             return None
