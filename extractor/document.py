@@ -73,12 +73,15 @@ class OcrText(BaseModel):
 
 
 class OcrPage(BaseModel):
-    """One page of an OCR'd input: what was read on it and how long it took."""
+    """One page of an OCR'd input (or one part of a PDF page without a text layer): what was read
+    on it, how long it took, and where its text went."""
 
     page: int
     read: Literal["tables", "text", "skipped"]   # skipped: no table on it, not the title page
     seconds: float
     dpi: float
+    region: PageBox | None = None   # the part of the page read by OCR (at `dpi`); None: the whole page
+    span: Span | None = None        # where the text read on it lies in Document.text
 
 
 class GridCell(BaseModel):
@@ -113,6 +116,13 @@ class Document(BaseModel):
     # OCR'd inputs: how each table cell and line of text was read, sorted by start; and the pages
     ocr: list[OcrText] = Field(default_factory=list)
     ocr_pages: list[OcrPage] = Field(default_factory=list)
+
+    def read_by_ocr(self, start: int, end: int) -> bool:
+        """The text [start, end) comes from a page (or a part of one) read by OCR, not from a text
+        layer: every text of a scan or a page image, the OCR'd parts of any other PDF."""
+        if self.format in ("scan", "image"):
+            return True
+        return any(p.span is not None and p.span.start <= start and end <= p.span.end for p in self.ocr_pages)
 
     def ocr_at(self, start: int, end: int) -> OcrReading | None:
         """How OCR read the text [start, end), when it lies inside one OCR'd piece."""

@@ -14,7 +14,7 @@ from typing import Callable, Iterator, Literal
 
 import numpy as np
 
-from ..document import Document, Format, OcrPage, OcrReading, OcrText, PageBox, TextBox
+from ..document import Document, Format, OcrPage, OcrReading, OcrText, PageBox, Span, TextBox
 from ..errors import LoadError
 from ..messages import msg
 from .ocr import Engine, OcrUnavailable, Read, engine
@@ -57,34 +57,23 @@ def read_pages(name: str, fmt: Format, count: int, render: Render, title: str | 
     unless no page has a ruled table: then every page is read as text (tables drawn without rules
     are rebuilt from the positions of their numbers, as for text PDFs).
     """
-    try:
-        eng = engine()
-    except OcrUnavailable as e:
-        raise LoadError(name, f"{_what(fmt)} needs OCR to be read: {e}") from e
+    eng = ocr_engine(name, _what(fmt))
     out = TextBuilder()
     boxes: list[TextBox] = []
     ocr: list[OcrText] = []
     stats: dict[int, OcrPage] = {}
-    any_tables = False
     for number in range(1, count + 1):
-        started = time.perf_counter()
         grey, dpi = render(number)
-        page = straighten(grey)
-        tables = [t for t in find_tables(page) if _is_table(t)]
-        any_tables = any_tables or bool(tables)
-        if tables or number == 1:
-            _read_page(eng, page, tables, "title" if number == 1 else "short", number, dpi, out, boxes, ocr)
-        kind: Literal["tables", "text", "skipped"] = "tables" if tables else ("text" if number == 1 else "skipped")
-        stats[number] = OcrPage(page=number, read=kind, seconds=round(time.perf_counter() - started, 2), dpi=dpi)
-    if not any_tables and count > 1:
+        stats[number] = read_image(eng, grey, dpi, Where(number), out, boxes, ocr, title=number == 1)
+    if not any(s.read == "tables" for s in stats.values()) and count > 1:
         # no ruled table anywhere: read every page as text, in order (page 1 again, to keep order)
         out, boxes, ocr = TextBuilder(), [], []
         for number in range(1, count + 1):
-            started = time.perf_counter()
             grey, dpi = render(number)
-            _read_page(eng, straighten(grey), [], "all", number, dpi, out, boxes, ocr)
-            stats[number] = OcrPage(page=number, read="text", seconds=round(
-                time.perf_counter() - started + (stats[number].seconds if number == 1 else 0), 2), dpi=dpi)
+            again = read_image(eng, grey, dpi, Where(number), out, boxes, ocr, everything=True)
+            if number == 1:
+                again.seconds = round(again.seconds + stats[1].seconds, 2)
+            stats[number] = again
     if not out.text.strip():
         raise LoadError(name, f"{_what(fmt)}: OCR found no text on its {count} page(s)")
     title = title or guess_title(out.text.split("\n", 40)[:40])
@@ -92,6 +81,47 @@ def read_pages(name: str, fmt: Format, count: int, render: Render, title: str | 
     ocr.sort(key=lambda o: o.start)
     return Document(source=name, format=fmt, text=out.text, grids=out.grids, title=title, pages=count,
                     boxes=boxes, ocr=ocr, ocr_pages=[stats[n] for n in sorted(stats)])
+
+
+def ocr_engine(name: str, what: str) -> Engine:
+    """The OCR engine, or a LoadError naming the input when OCR is not installed."""
+    try:
+        return engine()
+    except OcrUnavailable as e:
+        raise LoadError(name, f"{what} needs OCR to be read: {e}") from e
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where an image read by OCR lies on its page: the page number, the image's top-left corner
+    in page pixels (at the image's dpi) and the page's height in those pixels (None: the image
+    is the whole page)."""
+
+    page: int
+    x: float = 0.0
+    y: float = 0.0
+    page_height: float | None = None
+    region: PageBox | None = None   # the part of the page, when not all of it
+
+
+def read_image(eng: Engine, grey: Image, dpi: float, where: Where, out: TextBuilder,
+               boxes: list[TextBox], ocr: list[OcrText], *, title: bool = False,
+               everything: bool = False) -> OcrPage:
+    """OCR one page image (or a part of a page) into `out`, `boxes` and `ocr`, and say what was
+    read: its ruled tables cell by cell with the short lines around them ("tables"); without
+    ruled tables nothing ("skipped"), unless it holds the `title` (its first lines and short
+    lines are read: "text") or `everything` is asked (every line: "text")."""
+    started = time.perf_counter()
+    start = out.pos
+    page = straighten(grey)
+    tables = [] if everything else [t for t in find_tables(page) if _is_table(t)]
+    kind: Literal["tables", "text", "skipped"] = "tables" if tables else ("text" if title or everything else "skipped")
+    if kind != "skipped":
+        prose = "all" if everything else "title" if title else "short"
+        _read_page(eng, page, tables, prose, where, dpi, out, boxes, ocr)
+    span = Span(start=start, end=out.pos) if out.pos > start else None
+    return OcrPage(page=where.page, read=kind, seconds=round(time.perf_counter() - started, 2), dpi=dpi,
+                   region=where.region, span=span)
 
 
 def _what(fmt: Format) -> str:
@@ -106,7 +136,7 @@ def _is_table(t: RuledTable) -> bool:
 
 # ---- reading one page
 
-def _read_page(eng: Engine, page: Page, tables: list[RuledTable], prose: str, number: int, dpi: float,
+def _read_page(eng: Engine, page: Page, tables: list[RuledTable], prose: str, where: Where, dpi: float,
                out: TextBuilder, boxes: list[TextBox], ocr: list[OcrText]) -> None:
     """OCR one page into `out`: its tables cell by cell, then the text segments around them
     (prose "all": every line; "title": the page's first lines and the short lines below;
@@ -178,7 +208,7 @@ def _read_page(eng: Engine, page: Page, tables: list[RuledTable], prose: str, nu
     for line in _lines([p for p in pieces if p.text]):
         items.append((line.top, 1, line))
     items.sort(key=lambda it: (it[0], it[1]))
-    _emit(items, page, number, dpi, out, boxes, ocr)
+    _emit(items, page, where, dpi, out, boxes, ocr)
 
 
 def _title_bottom(boxes: list[Box], lines: int) -> int:
@@ -294,14 +324,15 @@ def _lines(pieces: list[_Piece]) -> list[_Line]:
 
 # ---- laying the page out as text
 
-def _emit(items: list[tuple[int, int, object]], page: Page, number: int, dpi: float, out: TextBuilder,
+def _emit(items: list[tuple[int, int, object]], page: Page, where: Where, dpi: float, out: TextBuilder,
           boxes: list[TextBox], ocr: list[OcrText]) -> None:
     from .pdf import _gap_table, _looks_tabular, is_page_number
 
-    height = page.grey.shape[0]
+    number = where.page
+    height = where.page_height or page.grey.shape[0]
 
     def record(p: _Piece, start: int, end: int) -> None:
-        boxes.append(TextBox(start=start, end=end, box=_page_box(page, p.box, number, dpi)))
+        boxes.append(TextBox(start=start, end=end, box=_page_box(page, p.box, where, dpi)))
         ocr.append(OcrText(start=start, end=end, reading=p.reading))
 
     pending: list[_Line] = []
@@ -334,7 +365,7 @@ def _emit(items: list[tuple[int, int, object]], page: Page, number: int, dpi: fl
         text = ""
         for p in line.pieces:
             text = join_cjk(text, p.text)
-        if is_page_number(text, line.top, line.bottom, height):
+        if is_page_number(text, line.top + where.y, line.bottom + where.y, height):
             continue
         if _looks_tabular([p.text for p in line.pieces]):
             pending.append(line)
@@ -363,11 +394,12 @@ def _locate_in_cells(cells: list[tuple[str, int]], pieces: list[_Piece],
             ci, cursor = ci + 1, 0
 
 
-def _page_box(page: Page, b: Box, number: int, dpi: float) -> PageBox:
-    """A box of the straightened page as a rectangle on the page image as given."""
+def _page_box(page: Page, b: Box, where: Where, dpi: float) -> PageBox:
+    """A box of the straightened image as a rectangle on the page as given (the image placed at
+    `where` on it)."""
     corners = [page.to_original(x, y) for x, y in ((b.x0, b.y0), (b.x1, b.y0), (b.x0, b.y1), (b.x1, b.y1))]
-    xs, ys = [c[0] for c in corners], [c[1] for c in corners]
-    return PageBox(page=number, x0=round(min(xs), 1), y0=round(min(ys), 1), x1=round(max(xs), 1),
+    xs, ys = [c[0] + where.x for c in corners], [c[1] + where.y for c in corners]
+    return PageBox(page=where.page, x0=round(min(xs), 1), y0=round(min(ys), 1), x1=round(max(xs), 1),
                    y1=round(max(ys), 1), dpi=dpi)
 
 
