@@ -103,10 +103,13 @@ def extract_document(doc: "Document", settings: Settings, *, llm: "LLM | None" =
                     p.box = doc.box_at(p.span.start, p.span.end)
         unconfirmed: set[str] = set()
         if doc.ocr_pages:
-            for p in asm.provenance:
+            # the numbers read by OCR (and the cells not found, which a garbled label may hide);
+            # a text layer's numbers beside them are read as in any PDF
+            by_ocr = [p for p in asm.provenance if p.span is None or doc.read_by_ocr(p.span.start, p.span.end)]
+            for p in by_ocr:
                 if p.span is not None:
                     p.ocr = doc.ocr_at(p.span.start, p.span.end)
-            ocr_findings, unconfirmed = ocr_doubts(asm.provenance)
+            ocr_findings, unconfirmed = ocr_doubts(by_ocr)
             asm.findings.extend(ocr_findings)
         doubtful = {c for f in asm.findings if f.severity == "review" for c in f.cells} | unconfirmed
         checked, inconsistent = judge(asm.record, asm.provenance, asm.settled_alone,

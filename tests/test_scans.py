@@ -1,5 +1,6 @@
-"""Scanned reports through real OCR (rapidocr on onnxruntime): the dev scans end to end through
-`extractor extract` (slow: once per module), single page images elsewhere."""
+"""Scanned reports through real OCR (rapidocr on onnxruntime): the dev scans, and PDFs made from
+them that are part text layer, part picture, end to end through `extractor extract` (slow: once
+per module), single page images elsewhere."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from extractor.pipeline import extract_bytes
 from extractor.record import cell_values
 from extractor.settings import Settings
 from tests.dev_reports import DEV
+from tests.mixed_pdfs import original, pages_mixed, ruled_tables, scanned_reports, tables_covered, tables_pictured
 
 pytest.importorskip("rapidocr_onnxruntime", reason="OCR is not installed: run scripts/setup.sh")
 
@@ -58,12 +60,16 @@ def extracted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, A
     return {Path(r["source"]).parent.name: r for r in rows}
 
 
-@pytest.mark.parametrize("path", SCANS, ids=[p.parent.name for p in SCANS])
-def test_scan_is_exact_or_names_every_cell_it_could_not_confirm(path: Path, extracted) -> None:
-    r = extracted[path.parent.name]
-    gold = _gold(path)
-    assert r["format"] == "scan"
+def _exact_or_named(r: dict[str, Any], gold: dict[str, Any]) -> None:
+    """Accepted only when exact; in review, every cell that differs from the gold is named by a
+    finding; a broken sum is called printed in the report only over OCR reads that agree."""
     assert r["status"] in ("accepted", "review"), r["error"]
+    by_field = {p["field"]: p for p in r["provenance"]}
+    for f in r["findings"]:
+        if f["severity"] == "source":
+            for cell in f["cells"]:
+                ocr = by_field[cell]["ocr"]
+                assert ocr is None or ocr["agreed"] and ocr["confidence"] >= 0.7, (cell, ocr)
     if r["status"] == "accepted":
         assert r["record"] == gold
         return
@@ -73,6 +79,13 @@ def test_scan_is_exact_or_names_every_cell_it_could_not_confirm(path: Path, extr
         if got.get(field) != value:
             assert field in flagged or any(field.startswith(c) for c in flagged if "[" not in c), (
                 f"{field}: OCR gave {got.get(field)!r}, gold {value!r}, and no review finding names it")
+
+
+@pytest.mark.parametrize("path", SCANS, ids=[p.parent.name for p in SCANS])
+def test_scan_is_exact_or_names_every_cell_it_could_not_confirm(path: Path, extracted) -> None:
+    r = extracted[path.parent.name]
+    assert r["format"] == "scan"
+    _exact_or_named(r, _gold(path))
 
 
 @pytest.mark.parametrize("path", SCANS, ids=[p.parent.name for p in SCANS])
@@ -196,3 +209,95 @@ def test_uploaded_page_image_shows_each_number_in_its_box(tmp_path: Path) -> Non
         text = api.get(f"/v1/extractions/{made['id']}/source").json()["text"]
         made_cell = next(p for p in active if p["field"] == "active_disclosure.rules.issued")
         assert text[made_cell["span"]["start"]:made_cell["span"]["end"]] == "1"
+
+
+# ---- PDFs that are part text layer, part picture (made here from the dev reports and their scans)
+
+MIXED = [(d, kind) for d in scanned_reports() for kind in ("pages", "pictures")]
+MIXED_IDS = [f"{d.name}-{kind}" for d, kind in MIXED]
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[dict[str, Any], list[int]]]:
+    """Each mixed PDF (its table pages from the scan; or one page's tables as pictures) through
+    `extractor extract --provenance`, with the pages that have no text layer; OCR'd here."""
+    folder = tmp_path_factory.mktemp("mixed")
+    made: dict[str, list[int]] = {}
+    for d, kind in MIXED:
+        if kind == "pages":
+            data, pages = pages_mixed(d)
+        else:
+            data, page = tables_pictured(d)
+            pages = [page]
+        (folder / f"{d.name}-{kind}.pdf").write_bytes(data)
+        made[f"{d.name}-{kind}"] = pages
+    result = CliRunner().invoke(main, ["extract", "--llm", "off", "--provenance",
+                                       *sorted(str(p) for p in folder.glob("*.pdf"))],
+                                env={"EXTRACTOR_CACHE_DIR": str(folder / "cache"), "EXTRACTOR_FILE_TIMEOUT_S": "900"})
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines() if line.strip()]
+    return {Path(r["source"]).stem: (r, made[Path(r["source"]).stem]) for r in rows}
+
+
+@pytest.mark.parametrize("case", MIXED_IDS)
+def test_mixed_pdf_is_exact_or_names_every_cell_it_could_not_confirm(case: str, mixed) -> None:
+    r, _ = mixed[case]
+    assert r["format"] == "pdf"
+    _exact_or_named(r, _gold(DEV / case[:3] / "gold.json"))
+
+
+@pytest.mark.parametrize("case", MIXED_IDS)
+def test_mixed_pdf_ocrs_only_what_has_no_text_layer(case: str, mixed) -> None:
+    """Only the pages (or pictures) without a text layer are read by OCR, each listed with its
+    seconds (a picture with its place on the page); their numbers carry OCR reads and boxes in
+    page pixels inside that place, the text layer's numbers PDF-point boxes and no OCR reads."""
+    r, pages = mixed[case]
+    ocr_pages = r["ocr_pages"]
+    assert sorted({p["page"] for p in ocr_pages}) == pages
+    assert all(p["seconds"] > 0 and p["read"] == "tables" for p in ocr_pages)
+    pictured = case.endswith("pictures")
+    assert all((p["region"] is not None) == pictured for p in ocr_pages)
+    placed = [p for p in r["provenance"] if p["box"] is not None]
+    assert {p["box"]["page"] for p in placed if p["ocr"]} == set(pages)
+    for p in placed:
+        box = p["box"]
+        if p["ocr"] is None:
+            assert box["page"] not in pages or pictured, p["field"]
+            assert box["dpi"] == 72.0, p["field"]
+            continue
+        assert p["ocr"]["reads"], p["field"]
+        around = [o for o in ocr_pages if o["page"] == box["page"]]
+        assert any(o["dpi"] == box["dpi"] for o in around), p["field"]
+        if pictured:
+            assert any(o["region"]["x0"] - 2 <= box["x0"] < box["x1"] <= o["region"]["x1"] + 2
+                       and o["region"]["y0"] - 2 <= box["y0"] < box["y1"] <= o["region"]["y1"] + 2
+                       for o in around), (p["field"], box)
+
+
+@pytest.mark.parametrize("folder", scanned_reports(), ids=lambda d: d.name)
+def test_pictures_over_a_text_layer_are_not_ocrd(folder: Path) -> None:
+    """Pictures of the tables laid over the tables' own text: the text layer is read (no OCR),
+    exact."""
+    data, _ = tables_covered(folder)
+    r = extract_bytes(data, "covered.pdf", SETTINGS)
+    assert r.format == "pdf" and r.ocr_pages == []
+    assert r.record == _gold(DEV / folder.name / "gold.json")
+
+
+def test_plan_finds_only_pictures_without_text() -> None:
+    """A page's large pictures with no text over them are read by OCR, each on its own; pictures
+    under text and small ones (a seal, a logo) are not; a text PDF has nothing to OCR."""
+    from extractor.load.regions import plan_ocr
+
+    folder = scanned_reports()[-1]
+    data, page = tables_pictured(folder)
+    plan = plan_ocr(data)
+    assert plan is not None and set(plan.regions) == {page}
+    found = plan.on(page)
+    tables = ruled_tables(original(folder))[page]
+    assert len(found) == len(tables) and not any(r.whole for r in found)
+    for r, (x0, top, x1, bottom) in zip(found, tables):
+        assert abs(r.x0 - x0) < 2 and abs(r.top - top) < 2 and abs(r.x1 - x1) < 2 and abs(r.bottom - bottom) < 2
+    for other in (tables_covered(folder)[0], tables_pictured(folder, shrink=0.2)[0], original(folder).read_bytes()):
+        plan = plan_ocr(other)
+        assert plan is not None and plan.regions == {}

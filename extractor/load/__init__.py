@@ -33,13 +33,7 @@ def load_bytes(data: bytes, name: str, settings: Settings) -> Document:
 
 def _load(found: Sniffed, data: bytes, name: str, settings: Settings) -> Document:
     if found.format == "pdf":
-        from ..errors import NoTextLayerError
-        from .pdf import load_pdf
-        try:
-            return load_pdf(data, name)
-        except NoTextLayerError:
-            from .scan import cached, load_scanned_pdf
-            return cached(data, name, _ocr_cache(settings), lambda: load_scanned_pdf(data, name))
+        return _load_pdf(data, name, settings)
     if found.format == "image":
         from .scan import cached, load_image
         return cached(data, name, _ocr_cache(settings), lambda: load_image(data, name))
@@ -58,6 +52,26 @@ def _load(found: Sniffed, data: bytes, name: str, settings: Settings) -> Documen
         return load_markdown(found.text, name, found.encoding)
     from .text import load_text
     return load_text(found.text, name, found.encoding)
+
+
+def _load_pdf(data: bytes, name: str, settings: Settings) -> Document:
+    """A PDF from its text layer; pages or pictures without one by OCR (a scan wholly)."""
+    from ..errors import NoTextLayerError
+    from .pdf import load_pdf
+    from .regions import plan_ocr
+
+    plan = plan_ocr(data)
+    if plan is not None and plan.regions and not plan.all_pages_whole:
+        from .mixed import load_mixed_pdf
+        from .scan import cached
+        return cached(data, name, _ocr_cache(settings), lambda: load_mixed_pdf(data, name, plan))
+    try:
+        if plan is not None and plan.all_pages_whole:
+            raise NoTextLayerError(name, "no page has a text layer")
+        return load_pdf(data, name)
+    except NoTextLayerError:
+        from .scan import cached, load_scanned_pdf
+        return cached(data, name, _ocr_cache(settings), lambda: load_scanned_pdf(data, name))
 
 
 def _ocr_cache(settings: Settings) -> Path | None:

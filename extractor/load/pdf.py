@@ -7,11 +7,12 @@ import logging
 import re
 from dataclasses import dataclass, field
 from statistics import median
-from typing import Any
+from typing import Any, Protocol, Sequence
 
 from ..document import Document, GridCell, PageBox, TextBox
 from ..errors import LoadError, NoTextLayerError
 from ..pagemarks import is_page_mark
+from .regions import Region
 from .render import Cell, TextBuilder, collapse, join_cjk
 from .text import guess_title, trim_title
 
@@ -325,9 +326,22 @@ def _looks_tabular(segs: list[str]) -> bool:
         or len(segs) >= 4 and all(_NUMERIC.match(s) for s in segs)
 
 
-def _render_page(page: Any, number: int, out: TextBuilder, boxes: list[TextBox]) -> int:
+class Untexted(Protocol):
+    """The parts of a PDF's pages without a text layer, read by OCR into the text in their place
+    (load/mixed.py)."""
+
+    def on(self, page: int) -> Sequence[Region]:
+        """The parts of page `page` (1-based) to read by OCR, top to bottom."""
+
+    def read(self, region: Region, out: TextBuilder, boxes: list[TextBox]) -> None:
+        """OCR `region` into `out`, with the page boxes of what it read."""
+
+
+def _render_page(page: Any, number: int, out: TextBuilder, boxes: list[TextBox],
+                 untexted: Untexted | None = None) -> int:
     """Lay out one page, adding the page boxes of the numbers it prints to `boxes`; returns the
-    number of text characters seen."""
+    number of text characters seen. The page's `untexted` parts are read by OCR in their place."""
+    pictures = list(untexted.on(number)) if untexted is not None else []
     tables = _find_tables(page)
     bboxes = [t.bbox for t in tables]
     items: list[tuple[float, int, Any]] = []  # (top, order, payload)
@@ -335,10 +349,14 @@ def _render_page(page: Any, number: int, out: TextBuilder, boxes: list[TextBox])
     page_chars = page.chars
     for t in tables:
         items.append((t.bbox[1], 0, _table_rows(t, page_chars)))
+    for r in pictures:
+        items.append((r.top, 2, r))
 
     def outside_cells(obj: Obj) -> bool:
         if obj.get("object_type") != "char":
             return True
+        if any(_inside(obj, (r.x0, r.top, r.x1, r.bottom)) for r in pictures):
+            return False    # a few characters over a picture read by OCR (a caption, a mark)
         if not any(_inside(obj, b) for b in bboxes):
             return True
         # inside a table's box but in no cell (an unclosed border): keep it as running text
@@ -375,6 +393,9 @@ def _render_page(page: Any, number: int, out: TextBuilder, boxes: list[TextBox])
             out.table(rows, page=number)
             if len(out.grids) > grids:
                 boxes.extend(_grid_boxes(out.grids[-1].rows, chars, number))
+        elif kind == 2:
+            assert untexted is not None
+            untexted.read(payload, out, boxes)
         else:
             text, chars = payload
             start = out.pos
@@ -426,7 +447,10 @@ def _pdf_title(pdf: Any) -> str | None:
     return trim_title((title or "").replace("\x00", ""))
 
 
-def load_pdf(data: bytes, name: str) -> Document:
+def load_pdf(data: bytes, name: str, untexted: Untexted | None = None) -> Document:
+    """A PDF read from its text layer; the parts `untexted` names (pages or pictures without a
+    text layer) are read by OCR in their place. Raises NoTextLayerError when there is no text
+    at all."""
     import pdfplumber  # local import: pdfminer is slow to import and only needed for PDFs
     from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 
@@ -457,8 +481,10 @@ def load_pdf(data: bytes, name: str) -> Document:
         images = 0
         for i, page in enumerate(pages, start=1):
             try:
-                chars += _render_page(page, i, out, boxes)
+                chars += _render_page(page, i, out, boxes, untexted)
                 images += len(page.images)
+            except LoadError:
+                raise
             except Exception as e:
                 raise LoadError(name, f"page {i} cannot be read: {_corrupt_reason(truncated, e)}") from e
             finally:
