@@ -55,23 +55,26 @@ def _load(found: Sniffed, data: bytes, name: str, settings: Settings) -> Documen
 
 
 def _load_pdf(data: bytes, name: str, settings: Settings) -> Document:
-    """A PDF from its text layer; pages or pictures without one by OCR (a scan wholly)."""
+    """A PDF from its text layer; pages or pictures without one by OCR (a scan wholly).
+
+    The text layer is read first: a PDF that cannot be read (or needs more memory than allowed)
+    fails there, before pdfium looks for the parts without text."""
     from ..errors import NoTextLayerError
     from .pdf import load_pdf
-    from .regions import plan_ocr
 
-    plan = plan_ocr(data)
-    if plan is not None and plan.regions and not plan.all_pages_whole:
-        from .mixed import load_mixed_pdf
-        from .scan import cached
-        return cached(data, name, _ocr_cache(settings), lambda: load_mixed_pdf(data, name, plan))
     try:
-        if plan is not None and plan.all_pages_whole:
-            raise NoTextLayerError(name, "no page has a text layer")
-        return load_pdf(data, name)
+        doc = load_pdf(data, name)
     except NoTextLayerError:
         from .scan import cached, load_scanned_pdf
         return cached(data, name, _ocr_cache(settings), lambda: load_scanned_pdf(data, name))
+    from .regions import plan_ocr
+
+    plan = plan_ocr(data)
+    if plan is None or not plan.regions or plan.all_pages_whole:
+        return doc
+    from .mixed import load_mixed_pdf
+    from .scan import cached
+    return cached(data, name, _ocr_cache(settings), lambda: load_mixed_pdf(data, name, plan))
 
 
 def _ocr_cache(settings: Settings) -> Path | None:
