@@ -104,7 +104,7 @@ def measure(label: str, roots: list[Path], settings: Settings, db: Path, use_tra
           f"(workers {settings.workers}, llm {settings.llm})")
     print(f"peak RSS: parent {parent_mb:.0f} MB, largest worker {child_mb:.0f} MB"
           + (f"; parent Python heap peak (tracemalloc) {peak_py / 2**20:.1f} MB" if peak_py is not None else ""))
-    print(f"database {db.stat().st_size / 2**20:.1f} MB")
+    print(f"database {db.stat().st_size / 2**20:.1f} MB ({db.stat().st_size / max(n, 1) / 1024:.1f} KB per input)")
     t0 = time.perf_counter()
     again = run_batch(roots, settings, db, exclude=["labelling-notes*"], crosscheck=False)
     seconds = time.perf_counter() - t0

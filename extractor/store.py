@@ -1,9 +1,9 @@
 """The results database: SQLite schema, versioned migrations, and the queries built on it.
 
-One SQLite file (WAL mode) holds every source, every extraction (current and history), its cells
-with provenance, findings, LLM usage ledger, and the human reviews. A report from before the
-national template (status `pretemplate`) keeps its legacy record in `legacy_json` and its numbers
-in `cells` with table `legacy`; it is never in the review queue. Each report is written in one
+One SQLite file (WAL mode) holds every source, every extraction (current and history) with its
+record and the provenance of every number (once, compressed: `extractions.provenance_z`),
+findings, LLM usage ledger, and the human reviews. A report from before the national template
+(status `pretemplate`) keeps its legacy record in `legacy_json`; it is never in the review queue. Each report is written in one
 transaction, so a run killed at any moment leaves every report either fully stored or absent.
 The batch run is the only writer during a run; readers (exports, the review service) can read
 at the same time (WAL). A `Store` may be shared between threads (calls are serialised by a lock).
@@ -28,7 +28,8 @@ API (all functions take the `Store` returned by `open_store` first):
         keys: id, source_id, path, sha256, size, format, status, record, legacy, findings (from the
         findings table, so cross-year findings are included), reasons, provenance, llm_usage,
         error, engine_version, prompt_versions, organization, year, template, config_key,
-        created_at, is_current, review_state, risk, cells (list of dicts)
+        created_at, is_current, review_state, risk, cells (every number of the record or legacy
+        record: table, row, col, field, value, method, span_start, span_end, label)
     list_queue(store, status="review", review_state="pending", limit=50, offset=0) -> list[dict]
         current extractions ordered by risk (highest first) then id; review_state "pending"
         (never reviewed), "reviewed", any decision name, or None for all. Rows: id, path, status,
@@ -73,6 +74,7 @@ import socket
 import sqlite3
 import threading
 import time
+import zlib
 from collections import Counter
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -83,7 +85,7 @@ from .errors import StoreError
 from .legacy import legacy_cells
 from .messages import CATALOG, Lang, Message, group_key, group_text, reason_findings, render_message
 from .record import record_cells
-from .result import STATUSES, ExtractionResult
+from .result import STATUSES, CellProvenance, ExtractionResult
 
 DECISIONS = ("accept", "reject", "source_inconsistent")
 
@@ -115,6 +117,19 @@ def _pretemplate(conn: sqlite3.Connection) -> None:
     # reports from before the national template: their own status and their legacy record
     _rebuild_status_check(conn)
     conn.execute("ALTER TABLE extractions ADD COLUMN legacy_json TEXT")
+
+
+def _provenance_once(conn: sqlite3.Connection) -> None:
+    """Provenance stored once, compressed: `provenance_json` becomes `provenance_z`, the `cells`
+    table (the same provenance again beside the record's values) and `findings_json` (the findings
+    table holds them) go. The freed pages are reused by later results (VACUUM returns them)."""
+    conn.execute("ALTER TABLE extractions ADD COLUMN provenance_z BLOB")
+    rows = conn.execute("SELECT id, provenance_json FROM extractions")
+    conn.executemany("UPDATE extractions SET provenance_z = ? WHERE id = ?",
+                     ((pack_provenance(json.loads(raw or "[]")), eid) for eid, raw in rows.fetchall()))
+    conn.execute("ALTER TABLE extractions DROP COLUMN provenance_json")
+    conn.execute("ALTER TABLE extractions DROP COLUMN findings_json")
+    conn.execute("DROP TABLE cells")
 
 
 # (version, SQL or a function of the connection). Never edit a released entry: append a new one.
@@ -268,6 +283,7 @@ MIGRATIONS: list[tuple[int, str | Callable[[sqlite3.Connection], None]]] = [
     ALTER TABLE findings ADD COLUMN code TEXT NOT NULL DEFAULT '';
     ALTER TABLE findings ADD COLUMN params_json TEXT NOT NULL DEFAULT '{}';
     """),
+    (8, _provenance_once),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
@@ -467,13 +483,6 @@ def _dumps(value: Any) -> str:
 _INT64 = (-(2 ** 63), 2 ** 63 - 1)
 
 
-def _number(value: Any) -> Any:
-    """A cell value SQLite can hold: integers beyond 64 bits as REAL (the record JSON keeps them exact)."""
-    if isinstance(value, int) and not _INT64[0] <= value <= _INT64[1]:
-        return float(value)
-    return value
-
-
 def _small_int(value: Any) -> int | None:
     return value if isinstance(value, int) and _INT64[0] <= value <= _INT64[1] else None
 
@@ -494,43 +503,66 @@ def valid_id(value: int) -> bool:
     return 0 < value <= _INT64[1]
 
 
+# the fields of CellProvenance that default to null: left out of the stored form when null
+_PROVENANCE_NULLS = {name: None for name, f in CellProvenance.model_fields.items()
+                     if not f.is_required() and f.default is None}
+
+
+def pack_provenance(provenance: Sequence[dict[str, Any]]) -> bytes:
+    """Provenance entries (CellProvenance as JSON) in their stored form: compact JSON without the
+    fields that are null by default, zlib-compressed (about a twelfth of the JSON on the dev reports)."""
+    slim = [{k: v for k, v in p.items() if v is not None or k not in _PROVENANCE_NULLS} for p in provenance]
+    return zlib.compress(_dumps(slim).encode("utf-8"), 6)
+
+
+def unpack_provenance(blob: bytes | None) -> list[dict[str, Any]]:
+    """The stored provenance as CellProvenance JSON dicts, every field present (null when unset)."""
+    if not blob:
+        return []
+    return [{**_PROVENANCE_NULLS, **p} for p in json.loads(zlib.decompress(blob).decode("utf-8"))]
+
+
+def _cells(record: dict[str, Any] | None, legacy: dict[str, Any] | None,
+           provenance: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every number of the record (or legacy record) with its provenance, one dict per cell."""
+    by_field = {p["field"]: p for p in provenance}
+    out = []
+    for table, row, col, field, value in [*record_cells(record), *legacy_cells(legacy)]:
+        p = by_field.get(field)
+        span = p.get("span") if p else None
+        out.append({"table": table, "row": row, "col": col, "field": field, "value": value,
+                    "method": p["method"] if p else None, "span_start": span["start"] if span else None,
+                    "span_end": span["end"] if span else None, "label": p.get("label") if p else None})
+    return out
+
+
 def save_result(store: Store, result: ExtractionResult, *, config_key: str,
                 config: dict[str, Any] | None = None, llm_setting: str | None = None,
                 run_id: int | None = None, path: str | None = None) -> int:
-    """Store one extraction (source, record, cells, findings, ledger) in one transaction."""
+    """Store one extraction (source, record, provenance, findings, ledger) in one transaction."""
     path = _text(path or result.source) or ""
     record = result.record
     legacy = result.legacy.model_dump(mode="json") if result.legacy is not None else None
     who = record or legacy or {}     # organization and year: the record's, or the legacy record's
-    provenance = {p.field: p for p in result.provenance}
+    provenance = pack_provenance([p.model_dump(mode="json") for p in result.provenance])
     organization = _text(who.get("organization"))
     with _tx(store) as conn:
         source_id = _source_id(conn, path, result.sha256 or "", result.size, result.format)
         _retire_path(conn, path)
         cur = conn.execute(
             """INSERT INTO extractions (source_id, run_id, config_key, config_json, llm_setting, status,
-                 record_json, findings_json, reasons_json, provenance_json, llm_usage_json, llm_call_count,
+                 record_json, reasons_json, provenance_z, llm_usage_json, llm_call_count,
                  error, failure, engine_version, prompt_versions, organization, org_key, year, template, risk,
                  seconds, created_at, is_current, legacy_json)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?)""",
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?)""",
             (source_id, run_id, config_key, _dumps(config) if config is not None else None, llm_setting,
-             result.status, _dumps(record) if record is not None else None,
-             _dumps([f.model_dump(mode="json") for f in result.findings]), _dumps(result.reasons),
-             _dumps([p.model_dump(mode="json") for p in result.provenance]),
+             result.status, _dumps(record) if record is not None else None, _dumps(result.reasons), provenance,
              _dumps([c.model_dump(mode="json") for c in result.llm_usage]), len(result.llm_usage),
              _text(result.error), result.failure, result.engine_version, _dumps(result.prompt_versions),
              organization, org_key(organization),
              _small_int(who.get("year")), (record or {}).get("template"), _risk(result), result.seconds,
              _now(), _dumps(legacy) if legacy is not None else None))
         eid = int(cur.lastrowid)  # type: ignore[arg-type]
-        cell_rows = []
-        for table, row, col, field, value in [*record_cells(record), *legacy_cells(legacy)]:
-            p = provenance.get(field)
-            cell_rows.append((eid, table, row, col, field, _number(value), p.method if p else None,
-                              p.span.start if p and p.span else None, p.span.end if p and p.span else None,
-                              _text(p.label) if p else None))
-        conn.executemany('INSERT INTO cells (extraction_id, "table", row, col, field, value, method, '
-                         "span_start, span_end, label) VALUES (?,?,?,?,?,?,?,?,?,?)", cell_rows)
         conn.executemany("INSERT INTO findings (extraction_id, rule, severity, message, cells_json, numbers_json, "
                          "code, params_json) VALUES (?,?,?,?,?,?,?,?)",
                          [(eid, f.rule, f.severity, _text(f.message), _dumps(f.cells), _dumps(f.numbers),
@@ -563,8 +595,6 @@ def copy_extraction(store: Store, extraction_id: int, *, path: str, size: int | 
             f"VALUES ({', '.join('?' * len(cols))}, ?, ?, ?, 1, ?)",
             [src[c] for c in cols] + [source_id, run_id, _now(), extraction_id])
         eid = int(cur.lastrowid)  # type: ignore[arg-type]
-        conn.execute('INSERT INTO cells SELECT ?, "table", row, col, field, value, method, span_start, span_end, '
-                     "label FROM cells WHERE extraction_id = ?", (eid, extraction_id))
         conn.execute(f"INSERT INTO findings (extraction_id, {_FINDING_COLS}) SELECT ?, {_FINDING_COLS} "
                      "FROM findings WHERE extraction_id = ? AND origin = 'extraction'", (eid, extraction_id))
     return eid
@@ -624,10 +654,10 @@ def current_for_sha(store: Store, sha256: str) -> list[dict[str, Any]]:
 
 def _full(store: Store, row: sqlite3.Row) -> dict[str, Any]:
     d = dict(row)
-    for key in ("record", "legacy", "reasons", "provenance", "llm_usage", "prompt_versions"):
+    for key in ("record", "legacy", "reasons", "llm_usage", "prompt_versions"):
         raw = d.pop(f"{key}_json" if key != "prompt_versions" else key)
         d[key] = json.loads(raw) if raw is not None else None
-    d.pop("findings_json", None)
+    d["provenance"] = unpack_provenance(d.pop("provenance_z"))
     d.pop("config_json", None)
     d.pop("org_key", None)
     rows = store.conn.execute(f"SELECT {_FINDING_COLS} FROM findings WHERE extraction_id = ? ORDER BY rowid",
@@ -648,9 +678,7 @@ def get_extraction(store: Store, extraction_id: int) -> dict[str, Any] | None:
         if row is None:
             return None
         d = _full(store, row)
-        d["cells"] = [dict(r) for r in store.conn.execute(
-            'SELECT "table", row, col, field, value, method, span_start, span_end, label FROM cells '
-            "WHERE extraction_id = ? ORDER BY rowid", (extraction_id,))]
+    d["cells"] = _cells(d["record"], d["legacy"], d["provenance"])
     return d
 
 

@@ -203,7 +203,12 @@ def test_stored_result_equals_extract_file(batch_run, report: str) -> None:
         assert json.loads(row["record_json"] or "null") == direct.record
         if row["reused_from"] is None:
             assert json.loads(row["reasons_json"]) == direct.reasons
-            assert json.loads(row["findings_json"]) == [f.model_dump(mode="json") for f in direct.findings]
+        with st.open_store(batch_run["db"]) as store:
+            stored = st.get_extraction(store, row["id"])
+        assert stored is not None
+        assert [{k: v for k, v in f.items() if k != "origin"} for f in stored["findings"]
+                if f["origin"] == "extraction"] == [f.model_dump(mode="json") for f in direct.findings]
+        assert stored["provenance"] == [p.model_dump(mode="json") for p in direct.provenance]
         assert row["sha256"] == direct.sha256
 
 

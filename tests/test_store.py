@@ -4,6 +4,7 @@ and the cross-year checks, with the hand-labelled records of real dev reports as
 from __future__ import annotations
 
 import copy
+import gzip
 import hashlib
 import json
 import sqlite3
@@ -67,7 +68,8 @@ def test_fresh_database_has_every_migration_once(tmp_path: Path) -> None:
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
     assert versions == [v for v, _ in st.MIGRATIONS]
-    assert {"sources", "extractions", "cells", "findings", "llm_calls", "reviews", "runs", "schema_version"} <= tables
+    assert {"sources", "extractions", "findings", "llm_calls", "reviews", "runs", "schema_version"} <= tables
+    assert "cells" not in tables     # the record's numbers and their provenance are in extractions
 
 
 def test_version_1_database_is_migrated_keeping_its_rows(tmp_path: Path) -> None:
@@ -89,8 +91,8 @@ def test_version_1_database_is_migrated_keeping_its_rows(tmp_path: Path) -> None
 
 
 def test_version_3_database_takes_reports_from_before_the_template(tmp_path: Path) -> None:
-    # version 4 rebuilds the extractions table to widen its status CHECK: rows, reviews, cells and
-    # the foreign keys pointing at it survive
+    # version 4 rebuilds the extractions table to widen its status CHECK: rows, reviews, findings
+    # and the foreign keys pointing at it survive
     path = tmp_path / "v3.sqlite"
     conn = sqlite3.connect(path)
     conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL)")
@@ -100,8 +102,8 @@ def test_version_3_database_takes_reports_from_before_the_template(tmp_path: Pat
         conn.execute("INSERT INTO schema_version VALUES (?, 'then')", (version,))
     conn.execute("INSERT INTO sources (path, sha256, first_seen) VALUES ('a.pdf', 'x', 'then')")
     conn.execute("INSERT INTO extractions (source_id, config_key, status, created_at) VALUES (1, 'k', 'review', 'then')")
-    conn.execute("INSERT INTO cells (extraction_id, \"table\", row, col, field, value) "
-                 "VALUES (1, 'applications', 'granted', '6', 'applications.granted[6]', 3)")
+    conn.execute("INSERT INTO findings (extraction_id, rule, severity, message) "
+                 "VALUES (1, 'row_total', 'review', 'the sums do not agree')")
     conn.execute("INSERT INTO reviews (extraction_id, reviewer, decision, created_at) VALUES (1, 'li', 'reject', 'then')")
     conn.commit()
     conn.close()
@@ -109,7 +111,7 @@ def test_version_3_database_takes_reports_from_before_the_template(tmp_path: Pat
     with st.open_store(path) as s:
         assert st.schema_version(s) == st.LATEST_VERSION
         row = st.get_extraction(s, 1)
-        assert row is not None and row["review_state"] is None and row["cells"][0]["value"] == 3
+        assert row is not None and row["review_state"] is None and row["findings"][0]["rule"] == "row_total"
         assert st.review_history(s, 1)[0]["decision"] == "reject"
         eid = st.save_result(s, extract_file(old, Settings(llm="off")), config_key="k")
         saved = st.get_extraction(s, eid)
@@ -119,10 +121,48 @@ def test_version_3_database_takes_reports_from_before_the_template(tmp_path: Pat
             (c["table"], c["row"], c["col"], c["value"]) for c in saved["cells"]}
         assert st.counts_by_status(s) == {"review": 1, "pretemplate": 1}
         with pytest.raises(sqlite3.IntegrityError):   # still checked, still referenced
-            s.conn.execute("INSERT INTO cells (extraction_id, \"table\", row, col, field) VALUES (99, 'a', 'b', 'c', 'd')")
+            s.conn.execute("INSERT INTO findings (extraction_id, rule, severity, message) VALUES (99, 'a', 'b', 'c')")
         with pytest.raises(sqlite3.IntegrityError):
             s.conn.execute("INSERT INTO extractions (source_id, config_key, status, created_at) "
                            "VALUES (1, 'k', 'maybe', 'now')")
+
+
+def test_version_4_database_keeps_every_provenance_once_compressed(tmp_path: Path) -> None:
+    # a database written by the program at schema version 4 (tests/data/stores/README.md): its
+    # provenance was in extractions.provenance_json and again in the cells table
+    path = tmp_path / "v4.sqlite"
+    path.write_bytes(gzip.decompress((Path(__file__).parent / "data" / "stores" / "schema-v4.sqlite.gz").read_bytes()))
+    conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    before = {r["id"]: json.loads(r["provenance_json"]) for r in conn.execute("SELECT id, provenance_json FROM extractions")}
+    cells: dict[int, list[dict]] = {eid: [] for eid in before}
+    for r in conn.execute("SELECT * FROM cells ORDER BY rowid"):
+        cell = dict(r)
+        cells[cell.pop("extraction_id")].append(cell)
+    findings = {eid: conn.execute("SELECT COUNT(*) FROM findings WHERE extraction_id = ?", (eid,)).fetchone()[0]
+                for eid in before}
+    conn.close()
+    assert sum(len(p) for p in before.values()) > 500 and any(p.get("box") for ps in before.values() for p in ps)
+    with st.open_store(path) as s:
+        assert st.schema_version(s) == st.LATEST_VERSION
+        for eid, provenance in before.items():
+            got = st.get_extraction(s, eid)
+            assert got is not None
+            assert got["provenance"] == provenance, eid
+            assert got["cells"] == cells[eid], eid
+            assert len(got["findings"]) == findings[eid]
+        assert st.counts_by_status(s) == {"accepted": 3, "review": 1, "pretemplate": 1, "failed": 1}
+        reviewed = st.reviewed_ids(s, ["accept"])
+        assert len(reviewed) == 1 and st.latest_reviewed_record(s, reviewed[0]) == st.get_record(s, reviewed[0])
+        columns = {r[1] for r in s.conn.execute("PRAGMA table_info(extractions)")}
+        assert "provenance_json" not in columns and "findings_json" not in columns
+        # results stored after the migration read back the same way
+        old = Path(__file__).parent / "data" / "pre_template" / "2018_80529" / "page.txt"
+        result = extract_file(old, Settings(llm="off"))
+        saved = st.get_extraction(s, st.save_result(s, result, config_key="k"))
+        assert saved is not None and saved["provenance"] == [p.model_dump(mode="json") for p in result.provenance]
+        assert ("legacy", "active_total", "this_year", 2069) in {
+            (c["table"], c["row"], c["col"], c["value"]) for c in saved["cells"]}
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
