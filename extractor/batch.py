@@ -1,10 +1,11 @@
-"""The batch run: walk the inputs, skip what is done, extract the rest in worker processes, store each.
+"""The batch run: walk the inputs, skip what is done, extract the rest on an engine, store each.
 
-The parent process walks the archives, hashes every input, decides what to skip (same content and
-same extraction configuration already stored as current), sends the rest to killable worker
-processes (workers.py: a time and memory limit per input) and is the only writer of the database
-(one transaction per report, so a killed run loses nothing and duplicates nothing when started
-again). Parallel runs on one database share the work: each content is claimed before it is
+The parent process (the driver) walks the archives, hashes every input, decides what to skip
+(same content and same extraction configuration already stored as current), sends the rest to an
+engine (engines/: this machine's killable worker processes, or a Ray cluster; a time and memory
+limit per input either way) with a bound on the bytes in flight, and is the only writer of the
+database (one transaction per report, so a killed run loses nothing and duplicates nothing when
+started again). Parallel runs on one database share the work: each content is claimed before it is
 extracted, and what another live run has claimed is taken from its result. Progress is reported
 through a callback; the library never prints.
 """
@@ -14,20 +15,20 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Literal, Sequence
 
 from . import store as st
 from .archive import Item, estimate_count, iter_items, make_filters
+from .engines import Engine, open_engine
 from .errors import StoreError
 from .names import format_from_name
 from .result import ExtractionResult
 from .reuse import ExtractionConfig, extraction_config, still_valid
 from .settings import Settings
 from .version import ENGINE_VERSION
-from .workers import Workers
 
 Counts = dict[str, int]
 KINDS = ("accepted", "review", "failed", "pretemplate", "skipped")   # pretemplate: before the 2019 template
@@ -76,6 +77,8 @@ class BatchSummary:
     duplicate_members: int = 0                    # zip members whose name another member shares
     shared: int = 0                               # taken from a parallel run's result
     notices: list[str] = field(default_factory=list)
+    engine: str = "local"                         # where the extractions ran: local | ray
+    engine_size: str = ""                         # e.g. "2 worker processes on this machine", "2 nodes, 4 CPUs"
 
     @property
     def total(self) -> int:
@@ -119,24 +122,24 @@ def run_batch(roots: Sequence[str | Path], settings: Settings, db_path: str | Pa
               llm_base_url: str | None = None, crosscheck: bool = True) -> BatchSummary:
     """Process every input under `roots` into the database at `db_path`; returns the run's summary.
 
-    `llm_base_url`: the OpenAI-compatible server every worker should use; otherwise
-    settings.llm_base_url, or the built-in local server, started when a report first needs it.
-    Raises StoreError / ConfigError (stop the run); never raises for a bad input.
+    `settings.engine`: where the extractions run (engines/: "local" worker processes, or "ray"
+    on the cluster at settings.ray_address). `llm_base_url`: the OpenAI-compatible server every
+    worker should use; otherwise settings.llm_base_url, or the built-in local server (one per node
+    on Ray), started when a report first needs it.
+    Raises StoreError / ConfigError (EngineError: the engine cannot be used) and stops the run;
+    never raises for a bad input.
     """
-    from .llm import open_llm_url
-
     config = extraction_config(settings)
-    with open_llm_url(settings, llm_base_url) as url:
-        notices: list[str] = []
-        with Workers(settings, _pool_size(settings), llm_url=url, on_notice=notices.append) as workers:
-            return _run(roots, settings, config, db_path, include, exclude, on_progress, crosscheck,
-                        workers, notices)
+    notices: list[str] = []
+    with open_engine(settings, llm_base_url=llm_base_url, on_notice=notices.append) as engine:
+        return _run(roots, settings, config, db_path, include, exclude, on_progress, crosscheck,
+                    engine, notices)
 
 
 def _run(roots: Sequence[str | Path], settings: Settings, config: ExtractionConfig, db_path: str | Path,
          include: Sequence[str] | None, exclude: Sequence[str] | None,
          on_progress: Callable[[Progress], None] | None, crosscheck: bool,
-         workers: Workers, notices: list[str]) -> BatchSummary:
+         engine: Engine, notices: list[str]) -> BatchSummary:
     from .crosscheck import run_crosschecks
 
     filters = make_filters(include, exclude, Path(db_path))
@@ -153,7 +156,8 @@ def _run(roots: Sequence[str | Path], settings: Settings, config: ExtractionConf
                       elapsed_s=time.perf_counter() - started, name=name, status=status, detail=detail))
 
     with st.open_store(db_path) as store:
-        run_id = st.start_run(store, config_key=config.key, settings=settings.model_dump(mode="json"),
+        run_id = st.start_run(store, config_key=config.key,
+                              settings={**settings.model_dump(mode="json"), "engine_size": engine.describe()},
                               roots=[str(r) for r in roots])
         progress("start")
 
@@ -251,7 +255,8 @@ def _run(roots: Sequence[str | Path], settings: Settings, config: ExtractionConf
 
         try:
             stream = (p for p in map(triage, iter_items(roots, settings, filters)) if p is not None)
-            _extract_all(stream, workers, state, save, settle_deferred, lambda: bool(deferred))
+            _extract_all(stream, engine, settings.max_inflight_bytes, state, save, settle_deferred,
+                         lambda: bool(deferred))
         finally:
             st.release_claims(store, run_id)
 
@@ -265,45 +270,45 @@ def _run(roots: Sequence[str | Path], settings: Settings, config: ExtractionConf
             top_review_reasons=st.top_reasons(store, status="review", lang=settings.lang or "en"),
             top_failure_reasons=st.top_reasons(store, status="failed", run_id=run_id, lang=settings.lang or "en"),
             crosscheck_findings=cross, extracted=state.extracted, llm_calls=state.llm_calls,
-            duplicate_members=state.duplicates, shared=state.shared, notices=list(state.notices))
+            duplicate_members=state.duplicates, shared=state.shared, notices=list(state.notices),
+            engine=engine.name, engine_size=engine.describe())
         progress("finish")
     return summary
 
 
-def _pool_size(settings: Settings) -> int:
-    # LLM requests mostly wait on the server: allow up to llm_concurrency items in flight then.
-    return max(1, settings.workers if settings.llm == "off" else max(settings.workers, settings.llm_concurrency))
-
-
-def _extract_all(pending: Iterable[_Pending], workers: Workers, state: _State,
+def _extract_all(pending: Iterable[_Pending], engine: Engine, max_bytes: int, state: _State,
                  save: Callable[[ExtractionResult, str], None],
                  deferred: Callable[[], _Pending | None], any_deferred: Callable[[], bool]) -> None:
-    """Run the extractions on the workers (one thread waiting on each); save in this thread.
+    """Run the extractions on the engine; save each result in this thread.
 
+    In flight at once: about twice the engine's slots, and inputs of at most `max_bytes` together
+    (one more input may go past it), so the driver's memory does not grow with the archive.
     `deferred()`: an input a parallel run gave up, to extract now (polled, never waited on: the
     other run may be waiting for ours)."""
-    window = 2 * workers.size  # items in flight: bounded so memory does not grow with the archive
     source = iter(pending)
     exhausted = False
-    with ThreadPoolExecutor(max_workers=workers.size, thread_name_prefix="extract") as threads:
-        in_flight: dict[Future[ExtractionResult], _Pending] = {}
-        while True:
-            while len(in_flight) < window:
-                nxt = None if exhausted else next(source, None)
+    in_flight: dict[Future[ExtractionResult], _Pending] = {}
+    in_flight_bytes = 0
+    while True:
+        window = 2 * engine.slots
+        while len(in_flight) < window and in_flight_bytes < max_bytes:
+            nxt = None if exhausted else next(source, None)
+            if nxt is None:
+                exhausted = True
+                nxt = deferred()
                 if nxt is None:
-                    exhausted = True
-                    nxt = deferred()
-                    if nxt is None:
-                        break
-                in_flight[threads.submit(workers.run, nxt.data, nxt.name)] = nxt
-            if not in_flight:
-                if not any_deferred():
-                    return
-                time.sleep(0.25)
-                continue
-            done, _ = wait(in_flight, timeout=0.25 if exhausted and any_deferred() else None,
-                           return_when=FIRST_COMPLETED)
-            for fut in done:
-                p = in_flight.pop(fut)
-                state.extracted += 1
-                save(fut.result(), p.name)
+                    break
+            in_flight[engine.submit(nxt.data, nxt.name)] = nxt
+            in_flight_bytes += len(nxt.data)
+        if not in_flight:
+            if not any_deferred():
+                return
+            time.sleep(0.25)
+            continue
+        done, _ = wait(in_flight, timeout=0.25 if exhausted and any_deferred() else None,
+                       return_when=FIRST_COMPLETED)
+        for fut in done:
+            p = in_flight.pop(fut)
+            in_flight_bytes -= len(p.data)
+            state.extracted += 1
+            save(fut.result(), p.name)

@@ -2,6 +2,8 @@
 
     ExtractorError                 root of everything this package raises on purpose
     ├── ConfigError                the configuration is wrong: stop at start-up
+    │   └── EngineError            the extraction engine cannot be used (Ray not installed, the
+    │                              cluster unreachable, a node without this package's version)
     ├── LoadError                  this input cannot be read (empty, garbage, truncated, image-only ...)
     │   ├── UnsupportedFormatError the content is none of the formats we read
     │   ├── NoTextLayerError       a PDF without a text layer (the loader reads it by OCR)
@@ -42,6 +44,10 @@ class ExtractorError(Exception):
 
 class ConfigError(ExtractorError):
     """The configuration is wrong; nothing can run until it is fixed."""
+
+
+class EngineError(ConfigError):
+    """The engine a batch should run on cannot be used; the message says how to fix it."""
 
 
 class LoadError(ExtractorError):

@@ -58,6 +58,9 @@ class Settings(BaseModel):
     # batch / store / service
     db_path: Path = Path("results.sqlite")
     workers: int = 2
+    engine: Literal["local", "ray"] = "local"   # where a batch extracts: this machine's workers or Ray
+    ray_address: str | None = None       # None: start a local Ray instance; "auto"; "ray://HOST:PORT"
+    max_inflight_bytes: int = 256 * 1024 * 1024   # inputs sent to extraction and not yet stored, together
     api_token: str | None = None
     forwarded_allow_ips: str = "127.0.0.1"   # proxies whose X-Forwarded-Proto/-For `serve` trusts
     max_upload_bytes: int = 32 * 1024 * 1024

@@ -151,16 +151,19 @@ class Workers:
         self._lock = threading.Lock()
         self._closed = False
 
-    def run(self, data: bytes, name: str) -> ExtractionResult:
-        """Extract one input in a worker; never raises for a bad input (the result says why)."""
+    def run(self, data: bytes, name: str, *, llm_disabled: str | None = None) -> ExtractionResult:
+        """Extract one input in a worker; never raises for a bad input (the result says why).
+
+        `llm_disabled`: call no model for this input, for that reason (a breaker kept elsewhere,
+        e.g. by the driver of a cluster run)."""
         import hashlib
 
         worker = self._idle.get()
         try:
             if self._closed:
-                return _failed(name, data, "internal", "internal error: the service is shutting down", 0.0)
+                return failure_result(name, data, "internal", "internal error: the service is shutting down", 0.0)
             with self._lock:
-                disabled = self.breaker.reason if self.settings.llm != "off" else None
+                disabled = (llm_disabled or self.breaker.reason) if self.settings.llm != "off" else None
             job = _Job(data, name, disabled)
             for _attempt in (1, 2):
                 kind, payload = worker.run(job)
@@ -169,15 +172,15 @@ class Workers:
                     self._record(result)
                     return result
                 if kind == "timeout":
-                    return _failed(name, data, "timeout",
+                    return failure_result(name, data, "timeout",
                                    f"gave up after {self.settings.file_timeout_s:g} s: the extraction did not "
                                    "finish in time (EXTRACTOR_FILE_TIMEOUT_S); its worker was stopped",
                                    payload)
                 if self._closed:
-                    return _failed(name, data, "internal", "internal error: stopped, the program is shutting down",
+                    return failure_result(name, data, "internal", "internal error: stopped, the program is shutting down",
                                    0.0)
             sha = hashlib.sha256(data).hexdigest()[:12]
-            return _failed(name, data, "internal", "internal error: the extraction worker process crashed on "
+            return failure_result(name, data, "internal", "internal error: the extraction worker process crashed on "
                            f"this file twice (killed or out of memory; sha256 {sha}…)", 0.0)
         finally:
             self._idle.put(worker)
@@ -201,7 +204,8 @@ class Workers:
         self.close()
 
 
-def _failed(name: str, data: bytes, failure: Any, reason: str, seconds: float) -> ExtractionResult:
+def failure_result(name: str, data: bytes, failure: Any, reason: str, seconds: float) -> ExtractionResult:
+    """A `failed` result for an input the extraction did not finish (time limit, crash, shutdown)."""
     import hashlib
 
     return ExtractionResult(source=name, status="failed", error=f"{name}: {reason}", reasons=[reason],

