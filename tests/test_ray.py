@@ -4,8 +4,8 @@ itself, and a two-node cluster on this machine (ray.cluster_utils.Cluster, one C
 The dev set through Ray gives the records the local engine gives; a Ray worker process killed by
 its PID mid-run, a killed driver, a node lost mid-run and a task that raises each leave every input
 stored exactly once; the built-in model runs as one server per node, started when a report needs
-it and stopped at the end. Slow (each driver connects to Ray and starts its workers): few tests,
-one module, one cluster for the module.
+it and stopped at the end (that run connects through Ray Client, ray://). Slow (each driver
+connects to Ray and starts its workers): few tests, one module, one cluster for the module.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -126,8 +127,12 @@ def by_sha(local_dev: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Cluster]:
-    """Two nodes of one CPU each on this machine."""
-    c = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+    """Two nodes of one CPU each on this machine; the head also takes Ray Client connections."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        client_port = sock.getsockname()[1]
+    c = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "ray_client_server_port": client_port})
+    c.client_address = f"ray://127.0.0.1:{client_port}"  # type: ignore[attr-defined]
     c.add_node(num_cpus=1)
     c.wait_for_nodes()
     yield c
@@ -239,8 +244,9 @@ def test_built_in_model_one_server_per_node_started_when_needed_and_stopped(
     watcher.start()
     db = tmp_path / "r.sqlite"
     try:
+        # through Ray Client (ray://), as from a laptop outside the cluster
         done = subprocess.run([*CLI, "run", str(tmp_path / "in"), "--db", str(db), "--engine", "ray", "--ray-address",
-                               cluster.address, "--llm", "auto"], env={**ENV, "EXTRACTOR_LLM": "auto"},
+                               cluster.client_address, "--llm", "auto"], env={**ENV, "EXTRACTOR_LLM": "auto"},
                               capture_output=True, text=True, timeout=900)
     finally:
         stop.set()
@@ -253,7 +259,7 @@ def test_built_in_model_one_server_per_node_started_when_needed_and_stopped(
     assert Settings().model_name in calls[0]["model"]     # the built-in model answered
     assert 1 <= len(servers) <= 2, "one server per node at most"
     assert all(not Path(f"/proc/{pid}").exists() for pid in servers), "a node's model server outlived the run"
-    assert processes("ray::ModelHost") == []
+    wait_for(lambda: not processes("ray::ModelHost"), 60, "the ModelHost actors to exit")
 
 
 def test_node_lost_mid_run_every_input_stored_once(tmp_path: Path, cluster: Cluster,

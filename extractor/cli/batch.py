@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import time
@@ -113,6 +114,8 @@ def run_cmd(archives: tuple[Path, ...], db_path: Path | None, llm: str | None, w
     settings = common.settings(llm=llm, workers=workers, db_path=db_path, engine=engine, ray_address=ray_address,
                                terminal=True)
     if settings.engine == "ray":
+        with contextlib.suppress(ImportError):   # (without Ray the run says how to install it)
+            import ray  # noqa: F401  (its import sets up its loggers: quieten them after)
         logging.getLogger("ray").setLevel(logging.ERROR)   # Ray's start-up notes are not this command's output
     err = sys.stderr
     renderer = _Renderer(err, tty=err.isatty(), quiet=quiet)

@@ -328,8 +328,11 @@ def _connect(address: str | None) -> bool:
         ray.init(address=address or "local", include_dashboard=False, log_to_driver=False,
                  configure_logging=False)
     except (ConnectionError, RuntimeError, ValueError) as e:
-        where = f"the Ray cluster at {address}" if address else "a local Ray instance"
-        raise EngineError(f"cannot connect to {where}: {e}") from e
+        if not address:
+            raise EngineError(f"cannot start a local Ray instance: {e}") from e
+        hint = ("; a cluster `ray start` made uses token authentication: give its token with RAY_AUTH_MODE=token "
+                "and RAY_AUTH_TOKEN (or ~/.ray/auth_token)" if address not in ("auto",) else "")
+        raise EngineError(f"cannot connect to the Ray cluster at {address}: {e}{hint}") from e
     return True
 
 
