@@ -172,26 +172,27 @@ def _run(roots: Sequence[str | Path], settings: Settings, config: ExtractionConf
         # identical content met again while its first copy is still being extracted: wait for it
         waiting: dict[str, list[tuple[str, int]]] = {}
 
-        def save(result: ExtractionResult, name: str) -> None:
+        def save(result: ExtractionResult | st.PackedResult, name: str) -> None:
             try:
-                eid = st.save_result(store, result, config_key=config.key, config=config.detail,
+                packed = result if isinstance(result, st.PackedResult) else st.pack_result(result)
+                eid = st.save_result(store, packed, config_key=config.key, config=config.detail,
                                      llm_setting=config.llm, run_id=run_id, path=name)
             except StoreError:
                 raise
             except Exception as e:  # a result the store cannot take is our bug: this item fails, the run goes on
                 reason = (f"internal error while storing the result ({type(e).__name__}: {e}); "
                           "please report it with the file")
-                result = ExtractionResult(source=name, status="failed", error=f"{name}: {reason}", reasons=[reason],
-                                          failure="internal", sha256=result.sha256, size=result.size,
-                                          engine_version=ENGINE_VERSION, format=result.format)
-                eid = st.save_result(store, result, config_key=config.key, config=config.detail,
+                packed = st.pack_result(ExtractionResult(
+                    source=name, status="failed", error=f"{name}: {reason}", reasons=[reason], failure="internal",
+                    sha256=result.sha256, size=result.size, engine_version=ENGINE_VERSION, format=result.format))
+                eid = st.save_result(store, packed, config_key=config.key, config=config.detail,
                                      llm_setting=config.llm, run_id=run_id, path=name)
-            state.llm_calls += len(result.llm_usage)
-            finish_item(name, result.status, result.error or (result.reasons[0] if result.reasons else None))
-            for other, size in waiting.pop(result.sha256 or "", []):
+            state.llm_calls += len(packed.llm_usage)
+            finish_item(name, packed.status, packed.error or (packed.reasons[0] if packed.reasons else None))
+            for other, size in waiting.pop(packed.sha256 or "", []):
                 st.copy_extraction(store, eid, path=other, size=size, run_id=run_id)
                 state.reused += 1
-                finish_item(other, result.status, "same content as " + name)
+                finish_item(other, packed.status, "same content as " + name)
 
         def done_already(name: str, sha: str, size: int) -> bool:
             """Stored as current (skip), or stored for the same content elsewhere (copy)."""
@@ -277,7 +278,7 @@ def _run(roots: Sequence[str | Path], settings: Settings, config: ExtractionConf
 
 
 def _extract_all(pending: Iterable[_Pending], engine: Engine, max_bytes: int, state: _State,
-                 save: Callable[[ExtractionResult, str], None],
+                 save: Callable[[ExtractionResult | st.PackedResult, str], None],
                  deferred: Callable[[], _Pending | None], any_deferred: Callable[[], bool]) -> None:
     """Run the extractions on the engine; save each result in this thread.
 
@@ -287,7 +288,7 @@ def _extract_all(pending: Iterable[_Pending], engine: Engine, max_bytes: int, st
     other run may be waiting for ours)."""
     source = iter(pending)
     exhausted = False
-    in_flight: dict[Future[ExtractionResult], _Pending] = {}
+    in_flight: dict[Future[ExtractionResult | st.PackedResult], _Pending] = {}
     in_flight_bytes = 0
     while True:
         window = 2 * engine.slots

@@ -18,7 +18,10 @@ API (all functions take the `Store` returned by `open_store` first):
     save_result(store, result, *, config_key, config=None, llm_setting=None, run_id=None,
                 path=None) -> int                     one report in one transaction; returns the
                                                       new extraction id (it becomes current for
-                                                      its source path; older ones become history)
+                                                      its source path; older ones become history).
+                                                      result: an ExtractionResult, or the
+                                                      PackedResult pack_result(result) made of it
+                                                      elsewhere (a worker), leaving only the inserts
     copy_extraction(store, extraction_id, *, path, size=None, run_id=None) -> int
                                                       store an identical result for another path
                                                       with the same content (no re-extraction)
@@ -77,6 +80,7 @@ import time
 import zlib
 from collections import Counter
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
@@ -85,7 +89,7 @@ from .errors import StoreError
 from .legacy import legacy_cells
 from .messages import CATALOG, Lang, Message, group_key, group_text, reason_findings, render_message
 from .record import record_cells
-from .result import STATUSES, CellProvenance, ExtractionResult
+from .result import STATUSES, CellProvenance, ExtractionResult, LLMCall
 
 DECISIONS = ("accept", "reject", "source_inconsistent")
 
@@ -536,18 +540,63 @@ def _cells(record: dict[str, Any] | None, legacy: dict[str, Any] | None,
     return out
 
 
-def save_result(store: Store, result: ExtractionResult, *, config_key: str,
-                config: dict[str, Any] | None = None, llm_setting: str | None = None,
-                run_id: int | None = None, path: str | None = None) -> int:
-    """Store one extraction (source, record, provenance, findings, ledger) in one transaction."""
-    path = _text(path or result.source) or ""
+@dataclass(frozen=True)
+class PackedResult:
+    """One result in the form the store writes, made by `pack_result` where the result was made
+    (an engine's worker), so the single writer of a large run only inserts rows."""
+
+    source: str
+    status: str
+    error: str | None
+    failure: str | None
+    reasons: list[str]
+    sha256: str | None
+    size: int | None
+    format: str | None
+    record_json: str | None
+    legacy_json: str | None
+    provenance_z: bytes
+    llm_usage: list[LLMCall]                                        # the ledger (a breaker reads it)
+    llm_usage_json: str
+    engine_version: str
+    prompt_versions: str
+    organization: str | None
+    year: int | None
+    template: str | None
+    risk: float
+    seconds: float
+    findings: list[tuple[str, str, str | None, str, str, str, str]]  # rule, severity, message, cells, numbers,
+                                                                     # code, params
+
+
+def pack_result(result: ExtractionResult) -> PackedResult:
+    """`result` as the store writes it: JSON texts, provenance compressed, ledger and findings rows."""
     record = result.record
     legacy = result.legacy.model_dump(mode="json") if result.legacy is not None else None
     who = record or legacy or {}     # organization and year: the record's, or the legacy record's
-    provenance = pack_provenance([p.model_dump(mode="json") for p in result.provenance])
-    organization = _text(who.get("organization"))
+    return PackedResult(
+        source=result.source, status=result.status, error=_text(result.error), failure=result.failure,
+        reasons=list(result.reasons), sha256=result.sha256, size=result.size, format=result.format,
+        record_json=_dumps(record) if record is not None else None,
+        legacy_json=_dumps(legacy) if legacy is not None else None,
+        provenance_z=pack_provenance([p.model_dump(mode="json") for p in result.provenance]),
+        llm_usage=list(result.llm_usage), llm_usage_json=_dumps([c.model_dump(mode="json") for c in result.llm_usage]),
+        engine_version=result.engine_version,
+        prompt_versions=_dumps(result.prompt_versions), organization=_text(who.get("organization")),
+        year=_small_int(who.get("year")), template=(record or {}).get("template"), risk=_risk(result),
+        seconds=result.seconds,
+        findings=[(f.rule, f.severity, _text(f.message), _dumps(f.cells), _dumps(f.numbers), f.code, _dumps(f.params))
+                  for f in result.findings])
+
+
+def save_result(store: Store, result: ExtractionResult | PackedResult, *, config_key: str,
+                config: dict[str, Any] | None = None, llm_setting: str | None = None,
+                run_id: int | None = None, path: str | None = None) -> int:
+    """Store one extraction (source, record, provenance, findings, ledger) in one transaction."""
+    r = result if isinstance(result, PackedResult) else pack_result(result)
+    path = _text(path or r.source) or ""
     with _tx(store) as conn:
-        source_id = _source_id(conn, path, result.sha256 or "", result.size, result.format)
+        source_id = _source_id(conn, path, r.sha256 or "", r.size, r.format)
         _retire_path(conn, path)
         cur = conn.execute(
             """INSERT INTO extractions (source_id, run_id, config_key, config_json, llm_setting, status,
@@ -556,24 +605,19 @@ def save_result(store: Store, result: ExtractionResult, *, config_key: str,
                  seconds, created_at, is_current, legacy_json)
                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?)""",
             (source_id, run_id, config_key, _dumps(config) if config is not None else None, llm_setting,
-             result.status, _dumps(record) if record is not None else None, _dumps(result.reasons), provenance,
-             _dumps([c.model_dump(mode="json") for c in result.llm_usage]), len(result.llm_usage),
-             _text(result.error), result.failure, result.engine_version, _dumps(result.prompt_versions),
-             organization, org_key(organization),
-             _small_int(who.get("year")), (record or {}).get("template"), _risk(result), result.seconds,
-             _now(), _dumps(legacy) if legacy is not None else None))
+             r.status, r.record_json, _dumps(r.reasons), r.provenance_z, r.llm_usage_json, len(r.llm_usage),
+             r.error, r.failure, r.engine_version, r.prompt_versions, r.organization, org_key(r.organization),
+             r.year, r.template, r.risk, r.seconds, _now(), r.legacy_json))
         eid = int(cur.lastrowid)  # type: ignore[arg-type]
         conn.executemany("INSERT INTO findings (extraction_id, rule, severity, message, cells_json, numbers_json, "
-                         "code, params_json) VALUES (?,?,?,?,?,?,?,?)",
-                         [(eid, f.rule, f.severity, _text(f.message), _dumps(f.cells), _dumps(f.numbers),
-                           f.code, _dumps(f.params)) for f in result.findings])
+                         "code, params_json) VALUES (?,?,?,?,?,?,?,?)", [(eid, *f) for f in r.findings])
         conn.executemany("INSERT INTO llm_calls (extraction_id, purpose, prompt_id, attempt, outcome, prompt_tokens, "
                          "completion_tokens, latency_s, model, error) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                         [(eid, c.purpose, c.prompt_id, c.attempt, c.outcome, c.prompt_tokens,
-                           c.completion_tokens, c.latency_s, c.model, _text(c.error)) for c in result.llm_usage])
-        if run_id is not None and result.sha256:
+                         [(eid, c.purpose, c.prompt_id, c.attempt, c.outcome, c.prompt_tokens, c.completion_tokens,
+                           c.latency_s, c.model, _text(c.error)) for c in r.llm_usage])
+        if run_id is not None and r.sha256:
             conn.execute("DELETE FROM claims WHERE sha256 = ? AND config_key = ? AND run_id = ?",
-                         (result.sha256, config_key, run_id))
+                         (r.sha256, config_key, run_id))
     return eid
 
 

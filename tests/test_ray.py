@@ -213,7 +213,7 @@ def test_task_that_raises_fails_its_input_and_the_run_goes_on(cluster: Cluster) 
             bad = engine.submit(data, "bad.html").result(timeout=300)
     finally:
         ray.shutdown()
-    assert good.status != "failed" and good.record
+    assert good.status != "failed" and good.record_json
     assert bad.status == "failed" and bad.failure == "internal"
     assert "KeyError" in (bad.error or "") and "a bug in the task" in (bad.error or "")
     assert bad.sha256 == good.sha256 and bad.size == len(data)

@@ -1,6 +1,8 @@
 """Where a batch's extractions run: this machine's worker processes, or a Ray cluster.
 
-An engine takes one input as bytes and gives back a future of its ExtractionResult. It never fails
+An engine takes one input as bytes and gives back a future of its result: an ExtractionResult,
+or the same already packed for the store (store.PackedResult, made on the worker so that the
+single writer of a run on many nodes only inserts rows). It never fails
 an input by raising: a time limit, a crashed worker, a lost node or a bug comes back as a `failed`
 result with the reason. Everything else (walking the archives, skipping what is stored, storing
 each result in one transaction, progress) is the batch driver's (batch.py), the same for both.
@@ -10,7 +12,7 @@ each result in one transaction, progress) is the batch driver's (batch.py), the 
                     server per node (optional extra `.[ray]`)
 
     with open_engine(settings, llm_base_url=None, on_notice=notices.append) as engine:
-        future = engine.submit(data, name)   # concurrent.futures.Future[ExtractionResult]
+        future = engine.submit(data, name)   # Future[ExtractionResult | PackedResult]
         engine.slots                         # inputs it extracts at once (a cluster may grow)
         engine.describe()                    # "2 nodes, 4 CPUs" for the run's summary
 """
@@ -24,6 +26,7 @@ from typing import Callable, Iterator, Protocol
 from ..errors import EngineError
 from ..result import ExtractionResult
 from ..settings import Settings
+from ..store import PackedResult
 
 RAY_HINT = ("the Ray engine needs the optional extra 'ray': pip install 'gov-report-extractor[ray]' "
             "(in a checkout: .venv/bin/pip install -e '.[ray]')")
@@ -39,8 +42,8 @@ class Engine(Protocol):
         """How many inputs it extracts at once (the driver keeps about twice that in flight)."""
         ...
 
-    def submit(self, data: bytes, name: str) -> Future[ExtractionResult]:
-        """Extract one input; the future's result is its ExtractionResult (EngineError: stop the run)."""
+    def submit(self, data: bytes, name: str) -> Future[ExtractionResult | PackedResult]:
+        """Extract one input; the future's result is its result (EngineError: stop the run)."""
         ...
 
     def describe(self) -> str:

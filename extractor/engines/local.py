@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable, Iterator, cast
 
 from ..result import ExtractionResult
 from ..settings import Settings
+from ..store import PackedResult
 from ..workers import Workers
 
 
@@ -31,8 +32,9 @@ class LocalEngine:
     def slots(self) -> int:
         return self.workers.size
 
-    def submit(self, data: bytes, name: str) -> Future[ExtractionResult]:
-        return self._threads.submit(self.workers.run, data, name)
+    def submit(self, data: bytes, name: str) -> Future[ExtractionResult | PackedResult]:
+        # packed by the driver when it stores it: one machine's workers never outrun its writer
+        return cast("Future[ExtractionResult | PackedResult]", self._threads.submit(self.workers.run, data, name))
 
     def describe(self) -> str:
         n = self.workers.size

@@ -41,6 +41,7 @@ from ..llm import LazyLocalServer
 from ..llm.breaker import Breaker
 from ..result import ExtractionResult
 from ..settings import Settings
+from ..store import PackedResult, pack_result
 from ..workers import Workers, failure_result
 
 TASK_RETRIES = 3            # runs of a task whose worker process or node died, after the first
@@ -150,15 +151,16 @@ _process_code: list[str] = []    # this process's code_fingerprint(), computed o
 
 
 @ray.remote(num_cpus=1, max_retries=TASK_RETRIES, retry_exceptions=False)
-def extract_input(data: bytes, name: str, plan: _Plan, llm_disabled: str | None) -> ExtractionResult:
-    """One input's extraction on the cluster (in this Ray worker's extraction process)."""
+def extract_input(data: bytes, name: str, plan: _Plan, llm_disabled: str | None) -> PackedResult:
+    """One input's extraction on the cluster (in this Ray worker's extraction process), packed for
+    the store here: the driver, the run's one writer, only inserts it."""
     if not _process_code:
         _process_code.append(code_fingerprint())
     if _process_code[0] != plan.code:
         raise CodeMismatch(f"Ray node {ray.util.get_node_ip_address()} runs other code of gov-report-extractor "
                            f"than the driver (fingerprint {_process_code[0]}, the driver's {plan.code}): install "
                            "the same version on every node")
-    return _workers_for(plan).run(data, name, llm_disabled=llm_disabled)
+    return pack_result(_workers_for(plan).run(data, name, llm_disabled=llm_disabled))
 
 
 @ray.remote(num_cpus=0, max_retries=0)
@@ -245,18 +247,19 @@ class RayEngine:
 
     # tasks ------------------------------------------------------------------------------------
 
-    def submit(self, data: bytes, name: str) -> Future[ExtractionResult]:
+    def submit(self, data: bytes, name: str) -> Future[ExtractionResult | PackedResult]:
         self._refresh()
         with self._lock:
             disabled = self._breaker.reason if self.plan.settings.llm != "off" else None
         ref = self.task.remote(data, name, self._plan_ref, disabled)
-        out: Future[ExtractionResult] = Future()
+        out: Future[ExtractionResult | PackedResult] = Future()
         with self._lock:
             self._live[ref] = None
         ref.future().add_done_callback(lambda done: self._settle(ref, done, out, data, name))
         return out
 
-    def _settle(self, ref: Any, done: Future[Any], out: Future[ExtractionResult], data: bytes, name: str) -> None:
+    def _settle(self, ref: Any, done: Future[Any], out: Future[ExtractionResult | PackedResult], data: bytes,
+                name: str) -> None:
         """A task ended (in a Ray thread): its result, or its error as a failed result."""
         with self._lock:
             self._live.pop(ref, None)
@@ -271,7 +274,7 @@ class RayEngine:
         except Exception as e:
             out.set_result(self._failure(e, data, name))
             return
-        if not isinstance(result, ExtractionResult):
+        if not isinstance(result, (ExtractionResult, PackedResult)):
             out.set_result(failure_result(name, data, "internal", "internal error: the Ray task returned "
                                           f"{type(result).__name__}, not a result", 0.0))
             return
