@@ -2,8 +2,8 @@
 itself, and a two-node cluster on this machine (ray.cluster_utils.Cluster, one CPU per node).
 
 The dev set through Ray gives the records the local engine gives; a Ray worker process killed by
-its PID mid-run, a killed driver, a node lost mid-run and a task that raises each leave every input
-stored exactly once; the built-in model runs as one server per node, started when a report needs
+its PID mid-run, a killed driver, Ctrl-C, a node lost mid-run and a task that raises each leave
+every input stored exactly once; the built-in model runs as one server per node, started when a report needs
 it and stopped at the end (that run connects through Ray Client, ray://). Slow (each driver
 connects to Ray and starts its workers): few tests, one module, one cluster for the module.
 """
@@ -168,7 +168,7 @@ def test_dev_set_on_a_local_ray_instance_gives_the_local_engines_records(
     assert processes("ray::") == []
 
 
-def test_worker_killed_then_driver_killed_every_input_stored_once(
+def test_worker_killed_driver_killed_then_ctrl_c_every_input_stored_once(
         tmp_path: Path, cluster: Cluster, by_sha: dict[str, dict[str, Any]]) -> None:
     names = copy_inputs(MIX, tmp_path / "in")
     db = tmp_path / "r.sqlite"
@@ -187,10 +187,23 @@ def test_worker_killed_then_driver_killed_every_input_stored_once(
             driver.kill()
     first = count_rows(db)
     assert 3 <= first < len(names), "the driver was killed after the run ended: nothing was tested"
+    # started again, then Ctrl-C (SIGINT to its process group, as a terminal sends it) after one more
+    again = subprocess.Popen(args, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    try:
+        wait_for(lambda: count_rows(db) > first, 300, "one more stored result")
+        os.killpg(again.pid, signal.SIGINT)
+        _out, err = again.communicate(timeout=120)
+    finally:
+        if again.poll() is None:
+            again.kill()
+    assert again.returncode == 130 and "interrupted: every report finished so far is stored" in err
+    second = count_rows(db)
+    assert second < len(names), "Ctrl-C came after the run ended: nothing was tested"
     done = subprocess.run(args, env=ENV, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr
     assert "Engine: ray (2 nodes, 2 CPUs)" in done.stdout
-    assert f"skipped (already done) {first}" in done.stdout
+    assert f"skipped (already done) {second}" in done.stdout
     rows = stored(db)
     assert sorted(rows) == sorted(names)
     for name, extractions in rows.items():
