@@ -31,7 +31,7 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Literal
+from typing import Any, Callable, Iterator, Literal, NoReturn
 
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
@@ -47,6 +47,7 @@ from ..workers import Workers, failure_result
 TASK_RETRIES = 3            # runs of a task whose worker process or node died, after the first
 _REFRESH_S = 5.0            # how often the driver looks for nodes that joined or left
 _PROBE_TIMEOUT_S = 300.0    # a node's first worker imports the package (slow on a busy machine)
+_CLIENT_ATTEMPTS = 3        # connections to a ray:// address whose server failed to start the session
 _HOST_WAIT_S = 60.0         # a task on a node that just joined waits this long for its ModelHost
 
 
@@ -326,17 +327,31 @@ def _connect(address: str | None) -> bool:
     Returns whether this call connected (then the engine disconnects at the end)."""
     if ray.is_initialized():
         return False
-    try:
-        # "local": a new instance, never the last cluster `ray start` left on this machine
-        ray.init(address=address or "local", include_dashboard=False, log_to_driver=False,
-                 configure_logging=False)
-    except (ConnectionError, RuntimeError, ValueError) as e:
-        if not address:
-            raise EngineError(f"cannot start a local Ray instance: {e}") from e
-        hint = ("; a cluster `ray start` made uses token authentication: give its token with RAY_AUTH_MODE=token "
-                "and RAY_AUTH_TOKEN (or ~/.ray/auth_token)" if address not in ("auto",) else "")
-        raise EngineError(f"cannot connect to the Ray cluster at {address}: {e}{hint}") from e
-    return True
+    attempt = 1
+    while True:
+        try:
+            # "local": a new instance, never the last cluster `ray start` left on this machine
+            ray.init(address=address or "local", include_dashboard=False, log_to_driver=False,
+                     configure_logging=False)
+            return True
+        except ConnectionAbortedError as e:
+            # Ray Client's server could not start this driver's session (seen once under load, its
+            # log empty): the next attempt gets a new one
+            ray.shutdown()
+            if not (address or "").startswith("ray://") or attempt == _CLIENT_ATTEMPTS:
+                _connect_error(address, e)
+            time.sleep(attempt)
+            attempt += 1
+        except (ConnectionError, RuntimeError, ValueError) as e:
+            _connect_error(address, e)
+
+
+def _connect_error(address: str | None, e: Exception) -> NoReturn:
+    if not address:
+        raise EngineError(f"cannot start a local Ray instance: {e}") from e
+    hint = ("; a cluster `ray start` made uses token authentication: give its token with RAY_AUTH_MODE=token "
+            "and RAY_AUTH_TOKEN (or ~/.ray/auth_token)" if address not in ("auto",) else "")
+    raise EngineError(f"cannot connect to the Ray cluster at {address}: {e}{hint}") from e
 
 
 @contextmanager
