@@ -11,6 +11,7 @@ import pytest
 from extractor.llm.client import LLMClient
 from extractor.llm.tasks import llm_table4_prose
 from extractor.load import load_bytes, load_document
+from extractor.messages import LANGS, render, render_message
 from extractor.normalise import normalise
 from extractor.pipeline import extract_bytes, extract_file
 from extractor.rules import read_tables
@@ -56,6 +57,12 @@ def test_prose_the_rules_read_in_part_is_completed_by_the_model_or_sent_to_revie
         wrong = {f"review_litigation.{g}[{i}]" for g in GROUPS for i in range(5)
                  if r.record["review_litigation"][g][i] != gold["review_litigation"][g][i]}
         assert wrong <= flagged, r.reasons
+    # what the model did is said in both languages (codes of messages.CATALOG)
+    for lang in LANGS:
+        for f in r.findings:
+            assert render(f.code, f.params, lang, strict=True)
+        for p in r.provenance:
+            assert render_message(p.note_message, lang, strict=True) or p.note_message is None
     loaded = load_bytes(text.encode("utf-8"), "variant.md", Settings(llm="off")).text
     for p in r.provenance:
         if p.method == "llm":
