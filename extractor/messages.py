@@ -215,6 +215,16 @@ CATALOG: dict[str, tuple[str, str]] = {
     "llm_read_row": ("由语言模型读出；原文中对应为：“{evidence}”",
                      "read by the language model; found in the source as: “{evidence}”"),
     "llm_split_choice": ("{where}：{note}", "{where}: {note}"),
+    "llm_read_section": ("由语言模型读出整节（规则读不出其标签）；每个数字都在本节原文中按此顺序找到",
+                         "read by the language model from the whole section (the rules could not read its labels); "
+                         "each number found where the section prints it, in this order"),
+    "llm_section_read": ("{where}：{note}", "{where}: {note}"),
+    "llm_ungrounded_section": ("{where}：模型对整节的读法在本节原文中并非按此顺序印出（或本节太长未发送）；未采用",
+                               "{where}: the model's reading of the whole section is not printed there in that order "
+                               "(or the section is too long to send); not used"),
+    "llm_section_unconfirmed": ("{where}：模型给出的数字在本节中按此顺序印出，但中间夹有其他数字：请核对各格",
+                                "{where}: the model's numbers are printed in the section in this order, but with other "
+                                "numbers between them: check which cells they are"),
     "llm_ungrounded_choice": ("{where}：模型选择了 [{chosen:, }]，引用“{quote}”，"
                               "但该句并未把可区分的数字与本行本列对应起来；未采用",
                               "{where}: the model chose [{chosen:, }] citing “{quote}”, but that sentence does not tie a "

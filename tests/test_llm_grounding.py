@@ -75,3 +75,25 @@ def test_a_result_after_the_group_name_is_not_its_total() -> None:
     assert table4_cell_span(text, whole, "review", 0, 1) is not None
     assert table4_cell_span(text, whole, "review", 4, 1) is None
     assert table4_cell_span(text, whole, "review", 4, 2) is None
+
+
+def test_a_whole_section_reading_must_be_printed_there_in_its_order() -> None:
+    """表四 read whole (dev/003's layout text, section 四 to 五): the printed row is grounded and
+    stands together; the same numbers in another order, or a number the section does not print,
+    are not; numbers picked out from among others are grounded but not together (review)."""
+    from extractor.llm.grounding import groups_add_up, printed_cells, section_grounded
+
+    text = (DEV / "003" / "derived-layout.txt").read_text(encoding="utf-8")
+    start = text.index("四、政府信息公开行政复议")
+    printed = printed_cells(text, start, text.index("五、", start))
+    row = [72, 64, 178, 37, 351, 13, 4, 8, 1, 26, 12, 1, 1, 6, 20]
+    found = section_grounded(row, printed)
+    assert found is not None and found[1]
+    assert [text[s:e] for s, e in found[0]] == [str(v) for v in row]
+    assert not groups_add_up(row, 5)
+    swapped = row[5:10] + row[:5] + row[10:]
+    assert section_grounded(swapped, printed) is None
+    assert section_grounded(row[:14] + [21], printed) is None
+    picked = section_grounded(row[:5] + row[10:], printed)
+    assert picked is not None and not picked[1]
+    assert groups_add_up([72, 64, 178, 37, 350], 5) == [0]

@@ -1,6 +1,6 @@
 """Where the rules stop, the model helps: when to ask (splits the rules left open, 表三 rows they
-could not read, the prose's figures) and how an accepted answer enters the rules' tables or the
-findings. Whether an answer is grounded is decided in `grounding.py`, never here."""
+could not read, 表四 whole when its labels are unreadable, the prose's figures) and how an accepted
+answer enters the rules' tables or the findings. Whether an answer is grounded is decided in `grounding.py`, never here."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from ..template import (
     application_rows,
 )
 from .grounding import REVIEW_GROUPS, Cue, choice_grounded, table2_cues, table3_cues, table4_cues
-from .tasks import llm_choose_split, llm_prose_figures, llm_table3, llm_table4_prose
+from .tasks import llm_choose_split, llm_prose_figures, llm_section4, llm_table3, llm_table4_prose
 
 _MAX_LLM_ROWS = 6
 _SECTION3 = re.compile(loose("收到和处理政府信息公开申请情况"))
@@ -34,12 +34,14 @@ _SECTION3 = re.compile(loose("收到和处理政府信息公开申请情况"))
 
 def help_rules(client: Any, text: str, tables: Tables, findings: list[Finding]) -> None:
     """Where the rules left a table unsettled: choose among admissible splits by the report's own
-    prose, and read the 表三 rows the rules could not (each answer grounded before it is used)."""
+    prose, read the 表三 rows the rules could not, 表四 from its sentences, or whole when its table
+    could not be read at all (each answer grounded before it is used)."""
     t2, t3, t4 = tables.table2, tables.table3, tables.table4
     if needs_help(t2, t3, t4):
         settle_splits(client, text, tables.template, t2, t3, t4, findings)
         read_table3(client, text, tables.template, t3, findings)
         read_table4_prose(client, text, t4, findings)
+        read_section4(client, text, t4, findings)
 
 
 def needs_help(t2: Table2, t3: Table3 | None, t4: Table4) -> bool:
@@ -205,6 +207,36 @@ def read_table4_prose(client: Any, text: str, t4: Table4, findings: list[Finding
     t4.note = msg("notes", items=[t4.note, note]) if t4.note else note
     findings.append(Finding(rule="llm_table4_prose", severity="info", code="llm_table4_prose_cells",
                             params={"note": note, "cells": used}))
+
+
+def read_section4(client: Any, text: str, t4: Table4, findings: list[Finding]) -> None:
+    """表四 the rules could not read (its labels garbled, rows lost) although its section was
+    found: the model reads the whole section with the template's groups and columns. Used only
+    when every number stands in the section in the order given and each group adds up (checks.py
+    then checks the record as for any reading); numbers it had to pick out from among others go to
+    review."""
+    if t4.status not in ("absent", "unreadable") or t4.chosen is not None or t4.section_span is None:
+        return
+    start, end = t4.section_span
+    try:
+        reading = llm_section4(client, text, start, end)
+    except LLMError as e:
+        findings.append(_could_not_help("表四", e))
+        return
+    if reading is None:
+        findings.append(Finding(rule="llm_ungrounded", severity="info", code="llm_ungrounded_section",
+                                params={"where": "表四"}))
+        return
+    t4.chosen = [Piece(v, s, e, "llm") for v, (s, e) in zip(reading.values, reading.spans)]
+    t4.status = "ok"
+    t4.note = msg("llm_read_section")
+    findings.append(Finding(rule="llm_section_read", severity="info", code="llm_section_read",
+                            params={"where": "表四", "note": t4.note}, numbers={"values": reading.values}))
+    if not reading.together:
+        findings.append(Finding(
+            rule="llm_section_unconfirmed", severity="review", code="llm_section_unconfirmed",
+            params={"where": "表四"},
+            cells=[f"review_litigation.{k}[{i}]" for k in REVIEW_ROWS for i in range(5)]))
 
 
 _PROSE_TO_CELL = {

@@ -8,6 +8,8 @@
     table rows     the row's non-zero numbers stand, in order, on the line(s) of its row label
     表四 prose     each count is printed in the sentence the model cites, with its unit, beside a
                    word of its column, after the name of its own group
+    whole section  every number is printed in the section, in the order given (standing together,
+                   or picked out from among other numbers: then review)
 
 A check here never trusts the model's own account of where it read a value: it looks the value
 up in the source text.
@@ -297,3 +299,45 @@ def table4_cell_span(text: str, sentence: tuple[int, int], group: str, col: int,
         if named and named[-1] == group:
             return m.start("n"), m.end("n")
     return None
+
+
+# ---------------------------------------------------------------- a whole section read
+
+# a table cell as printed: a number, or a zero mark standing alone (—, -, /, 无)
+_CELL = re.compile(NUMBER.pattern + r"|(?<!\S)(?:[—－\-/／]+|无)(?!\S)")
+
+
+def printed_cells(text: str, start: int, end: int) -> list[tuple[float, int, int]]:
+    """The cells text[start:end] prints, in order: (value, offsets in `text`); a zero mark is 0.
+    Whitespace is kept: it separates a table's cells (squashing would glue them)."""
+    out = []
+    for m in _CELL.finditer(text, start, end):
+        s = m.group()
+        out.append((float(s.replace(",", "")) if s[0].isdigit() else 0.0, m.start(), m.end()))
+    return out
+
+
+def section_grounded(values: Sequence[float], printed: list[tuple[float, int, int]]) -> tuple[list[tuple[int, int]], bool] | None:
+    """Where each of `values` is printed, when the section prints them in this order: the spans
+    and whether they stand together (no other printed number between them). None when some value
+    is not printed after the one before it: the answer is not the section's."""
+    n = len(values)
+    for k in range(len(printed) - n + 1):
+        if all(printed[k + i][0] == v for i, v in enumerate(values)):
+            return [(s, e) for _, s, e in printed[k:k + n]], True
+    spans: list[tuple[int, int]] = []
+    i = 0
+    for v in values:
+        while i < len(printed) and printed[i][0] != v:
+            i += 1
+        if i == len(printed):
+            return None
+        spans.append((printed[i][1], printed[i][2]))
+        i += 1
+    return spans, False
+
+
+def groups_add_up(values: Sequence[float], width: int) -> list[int]:
+    """Indexes of the groups of `width` values whose last value is not the sum of the others."""
+    return [g for g in range(len(values) // width)
+            if sum(values[g * width:(g + 1) * width - 1]) != values[(g + 1) * width - 1]]

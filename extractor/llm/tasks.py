@@ -1,5 +1,5 @@
 """What the model is asked: 表三 rows, a choice among a digit run's splits, prose figures, 表四
-told in sentences.
+told in sentences, 表四 read whole when the rules could not read its labels.
 
 Each task sends a small, scoped request and checks the answer before returning it: table rows
 must add up (re-asked when they do not), and every value must be grounded in the source by the
@@ -29,6 +29,8 @@ from .grounding import (
     ground_row,
     label_lines,
     number_near,
+    printed_cells,
+    section_grounded,
     squash,
     table4_cell_span,
     token_in,
@@ -38,6 +40,7 @@ TABLE3_PROMPT = "table3.v1"
 SPLIT_PROMPT = "split_choice.v2"
 PROSE_PROMPT = "prose_figures.v1"
 TABLE4_PROSE_PROMPT = "table4_prose.v1"
+SECTION4_PROMPT = "section4.v1"
 REVIEW_GROUP_KEYS = tuple(REVIEW_ROWS)
 
 # ---------------------------------------------------------------- sentences
@@ -428,3 +431,63 @@ def _ask_group(client: LLMClient, group: str, sentences: list[Sentence]) -> _Gro
 def _count_in(sentence: str, value: int) -> bool:
     return any(chinese_count(m.group("n")) == value for m in COUNT_PHRASE.finditer(sentence)) \
         or token_in(sentence, value)
+
+
+# ---------------------------------------------------------------- a whole section (表四)
+
+_MAX_SECTION_CHARS = 1500   # longer, the 0.5B model loses the table in it: not asked
+
+
+class SectionReading(BaseModel):
+    """表四's 15 numbers as the model read the whole section, each found where the section prints it."""
+
+    values: list[int]
+    spans: list[tuple[int, int]]     # offsets in the text given, one per value
+    together: bool                   # printed one after another, no other number between them
+
+
+def section_prompt_text(text: str) -> str:
+    """The section as the model sees it: its lines that print a number, runs of spaces as one
+    (garbled labels between them only mislead the small model; a layout dump's columns are wide)."""
+    lines = (re.sub(r"[ \t\u3000]+", " ", ln).strip() for ln in text.splitlines())
+    return "\n".join(ln for ln in lines if re.search(r"\d", ln))
+
+
+def llm_section4(client: LLMClient, text: str, start: int, end: int) -> SectionReading | None:
+    """Section 四 (text[start:end], heading to section 五) read whole by the model, with the
+    template's groups and columns: 15 numbers, re-asked while a group does not add up or a number
+    is not printed in the section. Kept only when the section prints them in this order
+    (grounding.section_grounded); None when it does not, or the section is too long to send.
+    Raises LLMAnswerError (the answer unusable) or LLMTransportError."""
+    section = text[start:end]
+    shown = section_prompt_text(section)
+    if len(shown) > _MAX_SECTION_CHARS:
+        return None
+    printed = printed_cells(text, start, end)
+    in_section = {v for v, _, _ in printed}
+    width = len(REVIEW_COLUMNS)
+    groups = dict(REVIEW_ROWS)
+    model = row_model("Section4", list(groups), width)
+
+    def check(answer: BaseModel) -> list[str]:
+        problems = []
+        for key, label in groups.items():
+            row = list(getattr(answer, key))
+            if sum(row[:-1]) != row[-1]:
+                problems.append(f"“{label}”的前{width - 1}个数之和 {'+'.join(map(str, row[:-1]))}={sum(row[:-1])}，"
+                                f"与总计 {row[-1]} 不相等")
+            missing = [v for v in row if v not in in_section]
+            if missing:
+                problems.append(f"“{label}”的 {'、'.join(map(str, missing))} 不在原文里")
+        return problems
+
+    answer = client.ask(SECTION4_PROMPT, {
+        "section": shown, "columns": "、".join(REVIEW_COLUMNS),
+        "groups": "\n".join(f"- {k}: {label}" for k, label in groups.items()),
+    }, model, check, purpose="section4")
+    values = [v for k in groups for v in getattr(answer, k)]
+    found = section_grounded(values, printed)
+    if found is None:
+        return None
+    spans, together = found
+    return SectionReading(values=values, spans=spans, together=together)
