@@ -10,8 +10,11 @@ Run: .venv/bin/python benchmarks/bench_mixed.py
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from extractor.evaluation.dataset import default_reports_dir
 from extractor.load.regions import plan_ocr
