@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sqlite3
 import subprocess
@@ -62,7 +63,9 @@ def driver(engine: str, root: str, db: str, address: str | None) -> None:
 
 def run(engine: str, root: Path, db: Path, address: str | None) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--driver", engine, str(root), str(db)] + (["--ray-address", address] if address else [])
-    done = subprocess.run(cmd, capture_output=True, text=True)
+    # each run its own empty cache: the second run must OCR the archive's scans too, not read the first's
+    cache = db.parent / f"cache-{db.stem}"
+    done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "EXTRACTOR_CACHE_DIR": str(cache)})
     if done.returncode != 0:
         raise SystemExit(f"{engine} run failed:\n{done.stderr[-3000:]}")
     figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
