@@ -3,8 +3,12 @@
 new labelled reports arrive (default: ../shared/reports/dev beside the checkout).
 
 Each NNN/ report folder is mirrored: new and changed files are copied, files gone from the source
-are removed, and every change is printed. Commit evals/reports/ (and re-record evals/baseline.json
-with `extractor eval --update-baseline` when the figures change) afterwards.
+are removed, and every change is printed. PDFs are copied with the links to local files that their
+producer left in them (a browser printing a saved page resolves its relative links against the
+folder it was in: `/URI (file:///<its folder>/...)`) blanked to the same length, so the copy names
+no machine path and its byte offsets stay valid; nothing read from a page changes.
+Commit evals/reports/ (and re-record evals/baseline.json with `extractor eval --update-baseline`
+when the figures change) afterwards.
 
     scripts/refresh_eval_reports.py [--from DIR] [--dry-run]
 """
@@ -13,12 +17,27 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import re
 import shutil
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET = REPO / "evals" / "reports"
+
+
+# a PDF link target naming a local file: file:// then the path, up to the string's end
+_LOCAL_URI = re.compile(rb"(?<=\(file://)[^()\\\s]+(?=\))")
+
+
+def scrub_local_paths(data: bytes) -> bytes:
+    """A PDF's bytes with every file:// link target blanked to '/' + dashes of the same length."""
+    return _LOCAL_URI.sub(lambda m: b"/" + b"-" * (len(m.group(0)) - 1), data)
+
+
+def copied_bytes(src: Path) -> bytes:
+    data = src.read_bytes()
+    return scrub_local_paths(data) if src.suffix.lower() == ".pdf" else data
 
 
 def is_report(folder: Path) -> bool:
@@ -33,15 +52,17 @@ def refresh(source: Path, target: Path, dry_run: bool) -> list[str]:
         src_files = {p.relative_to(src) for p in src.rglob("*") if p.is_file()}
         dst_files = {p.relative_to(dst) for p in dst.rglob("*") if p.is_file()} if dst.is_dir() else set()
         for rel in sorted(src_files):
+            data = copied_bytes(src / rel)
             if rel not in dst_files:
                 changes.append(f"new      {name}/{rel}")
-            elif not filecmp.cmp(src / rel, dst / rel, shallow=False):
+            elif (dst / rel).read_bytes() != data:
                 changes.append(f"changed  {name}/{rel}")
             else:
                 continue
             if not dry_run:
                 (dst / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(src / rel, dst / rel)
+                (dst / rel).write_bytes(data)
+                shutil.copystat(src / rel, dst / rel)
         for rel in sorted(dst_files - src_files):
             changes.append(f"removed  {name}/{rel}")
             if not dry_run:
