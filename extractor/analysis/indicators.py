@@ -14,21 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..record import cell_values
-from ..template import (
-    ACTIVE_2019_DOC_LABELS,
-    ACTIVE_2019_DOC_TRIPLE,
-    ACTIVE_2019_ITEM_LABELS,
-    ACTIVE_2019_ITEM_TRIPLE,
-    ACTIVE_2019_LABELS,
-    ACTIVE_2021_LABELS,
-    ACTIVE_2021_TRIPLE,
-    ACTIVE_2021_TRIPLE_LABELS,
-    ALL_APPLICATION_LABELS,
-    APPLICANT_COLUMNS,
-    REVIEW_COLUMNS,
-    REVIEW_ROWS,
-    outcome_keys,
-)
+from ..template import cell_labels, outcome_keys
 
 Kind = Literal["count", "amount", "share"]
 Terms = tuple[str, ...]          # cell paths added up; a leading '-' subtracts the cell
@@ -202,26 +188,14 @@ _PATH = re.compile(r"^(?P<table>\w+)\.(?P<row>\w+)(?:\[(?P<idx>\d+)\]|\.(?P<key>
 def cell_label(path: str) -> str:
     """A record cell path in the template's words, e.g. 'applications.granted[6]' -> '（一）予以公开·总计'."""
     m = _PATH.match(path)
-    if not m:
+    if not m or m["table"] not in ("applications", "review_litigation", "active_disclosure"):
         return path
-    table, row, idx, key = m["table"], m["row"], m["idx"], m["key"]
-    if table == "applications":
-        label = ALL_APPLICATION_LABELS.get(row, row)
-        col = APPLICANT_COLUMNS[int(idx)] if idx is not None and int(idx) < len(APPLICANT_COLUMNS) else idx
-        return f"{label}·{col}" if col else label
-    if table == "review_litigation":
-        col = REVIEW_COLUMNS[int(idx)] if idx is not None and int(idx) < len(REVIEW_COLUMNS) else idx
-        return f"{REVIEW_ROWS.get(row, row)}·{col}"
-    if table == "active_disclosure":
-        label = ACTIVE_2021_LABELS.get(row) or ACTIVE_2019_LABELS.get(row, row)
-        if key is None:
-            return label
-        names = {**dict(zip(ACTIVE_2021_TRIPLE, ACTIVE_2021_TRIPLE_LABELS)),
-                 **dict(zip(ACTIVE_2019_DOC_TRIPLE, ACTIVE_2019_DOC_LABELS)),
-                 **dict(zip(ACTIVE_2019_ITEM_TRIPLE, ACTIVE_2019_ITEM_LABELS)),
-                 "items": "采购项目数量", "amount_wan_yuan": "采购总金额（万元）"}
-        return f"{label}·{names.get(key, key)}"
-    return path
+    col = m["idx"] if m["idx"] is not None else (m["key"] or "")
+    try:
+        row_label, col_label = cell_labels(m["table"], m["row"], col, None)
+    except IndexError:          # a column index the template does not have
+        return path
+    return f"{row_label}·{col_label}" if col_label else row_label
 
 
 def terms_text(terms: Terms) -> str:
