@@ -1015,18 +1015,24 @@ def replace_crosscheck_findings(store: Store,
 
 # ---- the analysis: agencies and their records across years ----------------------------------
 
+def _current_of_agencies(column: str, org_keys: Sequence[str] | None) -> tuple[str, list[str]]:
+    """WHERE clause and parameters: current extractions with `column` set, an organization and a
+    year (of the organizations `org_keys`, when given)."""
+    where = f"e.is_current = 1 AND e.{column} IS NOT NULL AND e.org_key IS NOT NULL AND e.year IS NOT NULL"
+    if org_keys is None:
+        return where, []
+    return where + f" AND e.org_key IN ({', '.join('?' * len(org_keys))})", list(org_keys)
+
+
 def analysis_rows(store: Store, org_keys: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """Current extractions that have a record, an organization and a year (no provenance: cheap).
 
     `record` is the latest reviewed record when a review carries one, else the extracted record;
     `source_findings` the extraction's findings of severity "source" (the report's own
     inconsistencies). `org_keys` limits the rows to those organizations."""
-    where, params = "e.is_current = 1 AND e.record_json IS NOT NULL AND e.org_key IS NOT NULL AND e.year IS NOT NULL", []
-    if org_keys is not None:
-        if not org_keys:
-            return []
-        where += f" AND e.org_key IN ({', '.join('?' * len(org_keys))})"
-        params = list(org_keys)
+    if org_keys is not None and not org_keys:
+        return []
+    where, params = _current_of_agencies("record_json", org_keys)
     with store.lock:
         rows = store.conn.execute(
             "SELECT e.id, s.path, e.status, e.review_state, e.organization, e.org_key, e.year, e.template, "
@@ -1053,13 +1059,9 @@ def analysis_rows(store: Store, org_keys: Sequence[str] | None = None) -> list[d
 def legacy_rows(store: Store, org_keys: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """Current reports from before the national template that have a legacy record, an organization
     and a year: id, path, status, organization, org_key, year, legacy (the stored JSON)."""
-    where, params = ("e.is_current = 1 AND e.legacy_json IS NOT NULL AND e.org_key IS NOT NULL "
-                     "AND e.year IS NOT NULL"), []
-    if org_keys is not None:
-        if not org_keys:
-            return []
-        where += f" AND e.org_key IN ({', '.join('?' * len(org_keys))})"
-        params = list(org_keys)
+    if org_keys is not None and not org_keys:
+        return []
+    where, params = _current_of_agencies("legacy_json", org_keys)
     with store.lock:
         rows = store.conn.execute(
             "SELECT e.id, s.path, e.status, e.organization, e.org_key, e.year, e.legacy_json FROM extractions e "
