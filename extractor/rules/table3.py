@@ -195,6 +195,16 @@ def _read_unlabelled(text: str) -> Table3 | None:
     return table if _place_by_blocks(text, table, specs) else None
 
 
+def _seven_per_row(text: str, start: int, end: int, n_rows: int) -> list[Token] | None:
+    """The table's tokens when they are exactly seven plain counts (or blanks) per template row."""
+    toks = row_tokens(text, start, end)
+    if len(toks) != N * n_rows or any(t.kind not in ("cell", "run", "blank") for t in toks):
+        return None
+    if any(t.kind != "blank" and not ("," not in t.text and is_count(_parse(t.text))) for t in toks):
+        return None
+    return toks
+
+
 def _place_by_blocks(text: str, table: Table3, specs: list[tuple[str, str | None, tuple[str, ...]]],
                      limit: int = 64) -> bool:
     """Reading-order text of a PDF table can print a run of rows column by column: the first
@@ -205,11 +215,9 @@ def _place_by_blocks(text: str, table: Table3, specs: list[tuple[str, str | None
     (column totals, balance). Every row is then placed by position: no label stands beside its
     numbers, so only the sums can confirm them."""
     start, end = table.span
-    toks = row_tokens(text, start, end)
     n_rows = len(specs)
-    if len(toks) != N * n_rows or any(t.kind not in ("cell", "run", "blank") for t in toks):
-        return False
-    if any(t.kind != "blank" and not ("," not in t.text and is_count(_parse(t.text))) for t in toks):
+    toks = _seven_per_row(text, start, end, n_rows)
+    if toks is None:
         return False
     nums = [0 if t.kind == "blank" else int(_parse(t.text)) for t in toks]
     Layout = tuple[tuple[int, ...], ...]        # token indices of each remaining row
@@ -284,11 +292,9 @@ def _place_by_sequence(text: str, table: Table3, specs: list[tuple[str, str | No
     is printed just before their numbers are read as printed; the others are placed by position
     (method "position": only the sums can confirm them)."""
     start, end = table.span
-    toks = row_tokens(text, start, end)
     n_rows = len(specs)
-    if len(toks) != N * n_rows or any(t.kind not in ("cell", "run", "blank") for t in toks):
-        return False
-    if any(t.kind != "blank" and not ("," not in t.text and is_count(_parse(t.text))) for t in toks):
+    toks = _seven_per_row(text, start, end, n_rows)
+    if toks is None:
         return False
     regexes = [label_regex(alts, ordinal) for _, ordinal, alts in specs]
     anchors: dict[int, re.Match[str]] = {}
