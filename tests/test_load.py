@@ -18,6 +18,7 @@ from extractor.load.pdf import is_page_number
 from extractor.load.render import collapse
 from extractor.settings import Settings
 from tests.dev_reports import DEV
+from tests.hostile_inputs import pdf_file
 
 LABEL_NEW = "本年新收政府信息公开申请数量"
 NUMBER = re.compile(r"^\d+(\.\d+)?$")
@@ -319,24 +320,7 @@ def _encrypted_pdf() -> bytes:
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
         b"<< /Filter /Standard /V 1 /R 2 /O <" + b"11" * 32 + b"> /U <" + b"22" * 32 + b"> /P -4 >>",
     ]
-    return _pdf(objs, f"/Encrypt 4 0 R /ID [<{'ab' * 16}> <{'ab' * 16}>]")
-
-
-def _pdf(objs: list[bytes], trailer_extra: str = "") -> bytes:
-    """A PDF file of the given numbered objects (object 1 is the catalog) with a valid xref."""
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for i, body in enumerate(objs, start=1):
-        offsets.append(out.tell())
-        out.write(f"{i} 0 obj\n".encode() + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode())
-    for off in offsets:
-        out.write(f"{off:010d} 00000 n \n".encode())
-    out.write(f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R {trailer_extra}>>\n"
-              f"startxref\n{xref}\n%%EOF\n".encode())
-    return out.getvalue()
+    return pdf_file(objs, f"/Encrypt 4 0 R /ID [<{'ab' * 16}> <{'ab' * 16}>]")
 
 
 def test_encrypted_pdf():
@@ -411,7 +395,7 @@ def _text_pdf(items: list[tuple[float, float, str]]) -> bytes:
         f"<< /Length {len(ops)} >>\nstream\n".encode() + ops + b"endstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    return _pdf(objs)
+    return pdf_file(objs)
 
 
 def test_pdf_without_ruling_lines_falls_back_to_gap_cells():
