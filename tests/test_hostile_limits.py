@@ -105,23 +105,30 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+def _start_serve(db: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """`extractor serve` in its own process, once it answers /healthz."""
     port = _free_port()
-    env = {**ENV, "EXTRACTOR_FILE_TIMEOUT_S": "5", "EXTRACTOR_WORKERS": "2"}
-    proc = subprocess.Popen([sys.executable, "-m", "extractor", "serve", "--db", str(tmp_path / "r.sqlite"),
+    proc = subprocess.Popen([sys.executable, "-m", "extractor", "serve", "--db", str(db),
                              "--port", str(port), "--log-level", "warning"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
         try:
             if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                break
+                return proc, url
         except httpx.HTTPError:
             pass
-        assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
+        if proc.poll() is not None or time.monotonic() >= deadline:
+            proc.kill()
+            proc.wait()
+            pytest.fail("serve did not start")
         time.sleep(0.2)
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    proc, url = _start_serve(tmp_path / "r.sqlite", {**ENV, "EXTRACTOR_FILE_TIMEOUT_S": "5", "EXTRACTOR_WORKERS": "2"})
     try:
         yield proc, url
     finally:
@@ -163,22 +170,8 @@ def test_serve_frees_both_slots_from_inputs_past_the_time_limit(serve, bombs: di
 
 
 def test_serve_ends_on_sigterm_while_an_extraction_runs(tmp_path: Path, bombs: dict[str, Path]) -> None:
-    port = _free_port()
-    env = {**ENV, "EXTRACTOR_FILE_TIMEOUT_S": "300"}
-    proc = subprocess.Popen([sys.executable, "-m", "extractor", "serve", "--db", str(tmp_path / "r.sqlite"),
-                             "--port", str(port), "--log-level", "warning"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc, url = _start_serve(tmp_path / "r.sqlite", {**ENV, "EXTRACTOR_FILE_TIMEOUT_S": "300"})
     try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
         results: list = []
         threading.Thread(target=_upload, args=(url, "bomb.pdf", bombs["operators"].read_bytes(), results),
                          daemon=True).start()
