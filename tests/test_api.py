@@ -53,13 +53,14 @@ def corrupted_000(total: str) -> bytes:
 
 
 @contextmanager
-def live_server(app: Any) -> Iterator[str]:
-    """uvicorn serving `app` in a thread on a free loopback port; yields the base URL."""
+def live_server(app: Any, **config: Any) -> Iterator[str]:
+    """uvicorn serving `app` in a thread on a free loopback port; yields the base URL. `config`:
+    further uvicorn.Config options."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", **config))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

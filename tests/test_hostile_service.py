@@ -7,16 +7,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import socket
-import threading
-import time
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
 import httpx
 import pytest
-import uvicorn
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
@@ -88,24 +83,9 @@ def test_a_cookie_of_any_characters_is_a_401_not_a_500(tmp_path: Path) -> None:
         assert_error(resp, 401, "unauthorized")
 
 
-@contextmanager
-def proxied_server(app: Any, forwarded_allow_ips: str) -> Iterator[str]:
+def proxied_server(app: Any, forwarded_allow_ips: str) -> Any:
     """uvicorn as `extractor serve` runs it (proxy headers trusted from `forwarded_allow_ips`)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", proxy_headers=True,
-                                           forwarded_allow_ips=forwarded_allow_ips))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    return live_server(app, proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips)
 
 
 @pytest.mark.parametrize("trusted", [True, False])
