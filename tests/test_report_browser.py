@@ -13,18 +13,14 @@ import pytest
 from extractor import store as st
 from extractor.analysis.pages import Links
 from extractor.analysis.report import build_report
+from tests.browser import CHROMIUM, LAUNCH_ARGS, require_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip("browser test needs Chromium at /usr/bin/chromium (apt-get install chromium)",
-                allow_module_level=True)
+require_chromium()
 
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--no-first-run"]
 PINGTAN = "平潭综合实验区管委会"
 
 

@@ -16,20 +16,15 @@ import pytest
 from extractor.record import cell_values
 from extractor.service.app import create_app
 from extractor.settings import Settings
+from tests.browser import CHROMIUM, LAUNCH_ARGS, require_chromium
 from tests.dev_reports import DEV
 from tests.test_api import corrupted_000, gold, live_server, report_bytes
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip("browser test needs Chromium at /usr/bin/chromium (apt-get install chromium)",
-                allow_module_level=True)
+require_chromium()
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 pytestmark = pytest.mark.browser
-
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture(scope="module")
