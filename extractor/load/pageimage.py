@@ -70,15 +70,6 @@ class Page:
         return (cx + dx * math.cos(a) - dy * math.sin(a), cy + dx * math.sin(a) + dy * math.cos(a))
 
 
-def decode_image(data: bytes) -> Image:
-    """Image bytes (PNG, JPEG, TIFF, BMP ...) -> grey uint8 array; None when undecodable."""
-    import cv2
-
-    buf = np.frombuffer(data, dtype=np.uint8)
-    img = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
-    return img
-
-
 def ink_mask(grey: Image) -> Image:
     """Dark pixels: Otsu's threshold, but never above 170 (a grey-shaded header cell is paper)."""
     import cv2
