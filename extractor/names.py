@@ -62,14 +62,10 @@ def shown(text: str | None, limit: int | None = None) -> str:
     """`text` safe to print: control and bidi characters as visible escapes; cut at `limit`."""
     if text is None:
         return ""
-    safe = _UNSAFE.sub(_escape, as_text(text) if _has_surrogate(text) else text)
+    safe = _UNSAFE.sub(_escape, as_text(text))
     if limit is not None and len(safe) > limit:
         safe = safe[: max(limit - 1, 0)] + "…"
     return safe
-
-
-def _has_surrogate(text: str) -> bool:
-    return any("\ud800" <= c <= "\udfff" for c in text)
 
 
 def _escape(m: re.Match[str]) -> str:
