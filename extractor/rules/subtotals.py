@@ -74,7 +74,7 @@ def subtotal_column(text: str, start: int, rows: list[list[Token]]) -> SubtotalC
     wide = [toks for toks in rows if len(toks) == N + 1
             and all(t.kind == "blank" or t.kind == "cell" and "," not in t.text and is_count(_parse(t.text))
                     for t in toks)]
-    fits = [at for at in (6, 1) if wide and all(SubtotalColumn(at, "").sums_ok(_values(t)) for t in wide)]
+    fits = [at for at in (6, 1) if wide and all(SubtotalColumn(at, "").sums_ok(row_values(t)) for t in wide)]
     if sub is not None:
         first, last = head.find("商业企业"), max(head.rfind("其他"), head.rfind("法律服务机构"))
         if first >= 0 and sub.start() < first:
@@ -87,7 +87,8 @@ def subtotal_column(text: str, start: int, rows: list[list[Token]]) -> SubtotalC
     return None
 
 
-def _values(tokens: list[Token]) -> list[int]:
+def row_values(tokens: list[Token]) -> list[int]:
+    """The values of a row printed as separate cells (blank = 0)."""
     return [0 if t.kind == "blank" else int(_parse(t.text)) for t in tokens]
 
 
@@ -129,7 +130,3 @@ def split_trailing_subtotal(text: str, tokens: list[Token], n: int) -> tuple[lis
         return None
     return lines[0], lines[1]
 
-
-def row_values(tokens: list[Token]) -> list[int]:
-    """The values of a row printed as separate cells (blank = 0)."""
-    return _values(tokens)

@@ -219,7 +219,7 @@ def _place_by_blocks(text: str, table: Table3, specs: list[tuple[str, str | None
     toks = _seven_per_row(text, start, end, n_rows)
     if toks is None:
         return False
-    nums = [0 if t.kind == "blank" else int(_parse(t.text)) for t in toks]
+    nums = row_values(toks)
     Layout = tuple[tuple[int, ...], ...]        # token indices of each remaining row
     memo: dict[int, list[Layout] | None] = {}
 
@@ -315,7 +315,7 @@ def _place_by_sequence(text: str, table: Table3, specs: list[tuple[str, str | No
         if last[0] != i // N:
             return False            # the label before this group names another row
         anchors[last[0]] = last[2]
-    values = {key: [0 if t.kind == "blank" else int(_parse(t.text)) for t in toks[r * N:(r + 1) * N]]
+    values = {key: row_values(toks[r * N:(r + 1) * N])
               for r, (key, _, _) in enumerate(specs)}
     outcome = [k for k, _, _ in specs if k not in ("new_received", "carried_over", "total_processed",
                                                     "carried_forward")]
