@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any, Sequence
 
-from ..rules.table4_prose import COUNT_PHRASE, GROUP_NAMES, RESULT_WORDS, chinese_count
+from ..rules.table4_prose import COUNT_PHRASE, GROUP_NAMES, RESULT_WORDS, TOTAL_WORDS, chinese_count
 from ..template import TemplateId
 
 _WS = re.compile(r"\s+")
@@ -269,7 +269,6 @@ def _subsequence(wanted: list[int], found: list[float]) -> bool:
 # ---------------------------------------------------------------- 表四 told in sentences
 
 _T4_CLAUSE_END = re.compile(r"[，,。；;、：:（）()\n]")
-_T4_TOTAL_WORDS = re.compile(r"共\s*计|合\s*计|总\s*计|共")
 
 
 def table4_cell_span(text: str, sentence: tuple[int, int], group: str, col: int,
@@ -293,7 +292,7 @@ def table4_cell_span(text: str, sentence: tuple[int, int], group: str, col: int,
             if not RESULT_WORDS[col].search(clause):
                 continue
         elif any(rx.search(clause) for rx in RESULT_WORDS) or not (
-                GROUP_NAMES.search(before) or _T4_TOTAL_WORDS.search(before)):
+                GROUP_NAMES.search(before) or TOTAL_WORDS.search(before)):
             continue    # a total: named by its group or 共/合计, never in a result's clause
         named = [g.lastgroup for g in GROUP_NAMES.finditer(text, 0, m.start())]
         if named and named[-1] == group:

@@ -31,6 +31,7 @@ _RESULTS: list[tuple[int, re.Pattern[str]]] = [
     (4, re.compile(r"(?:共\s*计|合\s*计|总\s*计|共)")),
 ]
 RESULT_WORDS = [rx for _, rx in _RESULTS[:4]]
+TOTAL_WORDS = _RESULTS[4][1]
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
               "八": 8, "九": 9}
 _COUNT = r"(?P<n>\d+|[零〇一二两三四五六七八九十]{1,3})\s*(?:件|起|宗|个|例|次)"
