@@ -56,19 +56,13 @@ def open_llm(settings: Settings) -> Iterator["LLM | None"]:
     With EXTRACTOR_LLM_BASE_URL the client calls that server; without it the built-in local
     model serves it, started on the first request (a run the rules settle never starts it) and
     stopped when the block exits."""
-    if settings.llm == "off":
-        yield None
-        return
-    from .client import LLMClient
+    with open_llm_url(settings) as url:
+        if url is None:
+            yield None
+            return
+        from .client import LLMClient
 
-    if settings.llm_base_url:
-        yield LLMClient(settings, settings.llm_base_url)
-        return
-    local = LazyLocalServer(settings)
-    try:
-        yield LLMClient(settings, local.base_url)
-    finally:
-        local.stop()
+        yield LLMClient(settings, url)
 
 
 @contextmanager
