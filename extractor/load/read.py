@@ -53,14 +53,15 @@ def read_input(path: str | Path, settings: Settings, *, regular_only: bool = Fal
     """
     name = as_text(str(path))
     try:
-        mode = os.stat(path).st_mode
+        info = os.stat(path)
     except OSError as e:
         raise _cannot(name, e) from e
+    mode = info.st_mode
     kind = kind_of(mode)
     if kind is not None and (regular_only or stat.S_ISDIR(mode) or stat.S_ISSOCK(mode)):
         raise LoadError(name, f"{kind}, not a file that can be read as a report")
     if kind is None:
-        check_size(name, os.stat(path).st_size, settings)
+        check_size(name, info.st_size, settings)
     try:
         # O_NONBLOCK: opening a FIFO without a writer must not block; O_NOCTTY: never adopt a terminal
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
